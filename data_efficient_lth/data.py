@@ -71,6 +71,10 @@ class ImageData:
         if lo < 0 or hi >= self.num_classes:
             raise ValueError(f"Labels must lie in [0, {self.num_classes}) (num_classes={self.num_classes}), found labels from {lo} to {hi}. "
                              "Map your classes to 0..num_classes-1, or pass the right num_classes.")
+        if self.y_test is not None:
+            missing = sorted(set(self.y_test.unique().tolist()) - set(self.y_train.unique().tolist()))
+            if missing: raise ValueError(f"y_test has labels {missing[:10]} that never occur in y_train: a class without training images "
+                                         "cannot be learned. Check that train and test labels use the same class indices.")
         c = self.channels
         if self.mean is None: self.mean = tuple(self.x_train.mean((0, 2, 3)).tolist())
         if self.std is None: self.std = tuple(self.x_train.std((0, 2, 3)).clamp_min(1e-6).tolist())
