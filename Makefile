@@ -1,0 +1,54 @@
+# data_efficient_lth: `make demo` runs the quickstart, `make test` the whole suite (what CI runs).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# the quickstart: 8 pruning rounds of a full-width small-stem ResNet-18 on digits, 10 images per class
+DEMO_ARGS ?= --dataset digits --per-class 10 --rounds 8 --epochs 60 --out runs/demo
+
+.PHONY: venv demo test check-clean check-export check-readme nbtest pytest readme
+
+$(STAMP): setup.py settings.ini
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/dlth imp $(DEMO_ARGS)
+
+test: $(STAMP) check-clean check-export check-readme nbtest pytest
+	@echo "make test: all checks passed"
+
+# nbdev_clean must leave the notebooks as they are (it runs on a copy: your outputs are never touched)
+check-clean: $(STAMP)
+	@tmp=$$(mktemp -d) && cp -r nbs "$$tmp/nbs" && $(BIN)/nbdev_clean --fname "$$tmp/nbs" 2>/dev/null \
+	 && if ! diff -r -q nbs "$$tmp/nbs" >/dev/null; then diff -r -q nbs "$$tmp/nbs"; \
+	    echo "Notebooks are not clean: run $(BIN)/nbdev_clean and commit."; rm -rf "$$tmp"; exit 1; fi; \
+	 rm -rf "$$tmp"; echo "notebooks clean"
+
+# the library must be exactly what nbdev_export makes of the notebooks
+check-export: $(STAMP)
+	@tmp=$$(mktemp -d) && cp -r data_efficient_lth "$$tmp/lib" && $(BIN)/nbdev_export 2>/dev/null \
+	 && if ! diff -r -q -x __pycache__ "$$tmp/lib" data_efficient_lth; then \
+	    echo "The library differed from the notebooks (nbdev_export has now rewritten it): edit nbs/, export, and commit."; rm -rf "$$tmp"; exit 1; fi; \
+	 rm -rf "$$tmp"; echo "library matches notebooks"
+
+# README.md is nbs/index.ipynb as markdown (quarto cannot be installed here, so not nbdev_readme)
+README_CMD = import nbformat, re, sys; from nbconvert import MarkdownExporter; \
+  nb = nbformat.read('nbs/index.ipynb', 4); \
+  [setattr(c, 'source', re.sub(r'(?m)^\#\|.*\n?', '', c.source)) for c in nb.cells]; \
+  sys.stdout.write(MarkdownExporter(exclude_output=True).from_notebook_node(nb)[0])
+readme: $(STAMP)
+	$(BIN)/python -c "$(README_CMD)" > README.md
+check-readme: $(STAMP)
+	@$(BIN)/python -c "$(README_CMD)" | diff -q - README.md >/dev/null \
+	 || { echo "README.md differs from nbs/index.ipynb: run make readme and commit."; exit 1; }; echo "README matches nbs/index.ipynb"
+
+# notebook tests, skipping cells flagged cuda or slow (settings.ini tst_flags)
+nbtest: $(STAMP)
+	$(BIN)/nbdev_test --n_workers 1 --timing
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest tests -q

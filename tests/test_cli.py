@@ -1,0 +1,65 @@
+"The dlth console script does what imp.run does, and fails on bad input with one clear line."
+import json
+
+import pytest
+
+from conftest import dlth, TINY
+from data_efficient_lth import imp
+
+def test_imp_prints_a_row_per_round_and_a_verdict(tmp_path):
+    out = tmp_path / "run"
+    p = dlth("imp", *TINY, "--rounds", 2, "--epochs", 4, "--out", out)
+    lines = p.stdout.splitlines()
+    header = next(i for i, l in enumerate(lines) if l.split()[:2] == ["round", "remaining%"])
+    rows = [l.split() for l in lines[header + 1:header + 4]]
+    assert [r[0] for r in rows] == ["0", "1", "2"]
+    assert [float(r[1]) for r in rows] == pytest.approx([100.0, 80.0, 64.0], abs=0.01)
+    assert lines[-1].startswith("dense ") and "best ticket" in lines[-1] and "chosen on the test set" in lines[-1]
+    cfg = json.loads((out / "config.json").read_text())["config"]
+    assert (cfg["epochs"], cfg["width"], cfg["per_class"]) == (4, 0.25, 50)
+    shown = dlth("show", out).stdout
+    assert "test_acc" in shown and shown.strip().splitlines()[-1] == lines[-1]
+
+def test_cli_and_python_make_the_same_run(tmp_path):
+    out_cli, out_py = tmp_path / "cli", tmp_path / "py"
+    dlth("imp", *TINY, "--rounds", 1, "--epochs", 3, "--out", out_cli)
+    kw = json.loads(json.dumps({"dataset_kwargs": {"shape": [3, 16, 16], "num_classes": 4, "train_per_class": 60, "test_size": 80}}))
+    rn = imp.run(dataset="synthetic", per_class=50, rounds=1, epochs=3, width=0.25, rewind_epoch=2, out=out_py, progress=False, log=None, **kw)
+    assert json.loads((out_cli / "config.json").read_text()) == json.loads((out_py / "config.json").read_text())
+    assert imp.Run(out_cli).results["test_acc"].tolist() == rn.results["test_acc"].tolist()
+
+@pytest.mark.parametrize("args, message", [
+    (["--per-class", "1000"], "has only 60 images"),
+    (["--dataset", "cifar11"], "Unknown dataset 'cifar11'"),
+    (["--arch", "resnet9"], "Unknown architecture 'resnet9'"),
+    (["--rounds", "-2"], "rounds=-2"),
+    (["--prune-rate", "1"], "prune_rate=1.0"),
+    (["--rewind-epoch", "99"], "rewind_epoch=99"),
+])
+def test_bad_input_is_one_clear_line(tmp_path, args, message):
+    out = tmp_path / "never"
+    p = dlth("imp", *TINY, "--rounds", 1, "--epochs", 3, *args, "--out", out, check=False)
+    assert p.returncode == 2, p.stderr
+    assert message in p.stderr and "Traceback" not in p.stderr
+    assert not out.exists()
+
+def test_other_config_or_foreign_directory_is_refused_untouched(tmp_path):
+    out = tmp_path / "run"
+    dlth("imp", *TINY, "--rounds", 1, "--epochs", 3, "--out", out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    p = dlth("imp", *TINY, "--rounds", 1, "--epochs", 3, "--seed", 1, "--out", out, check=False)
+    assert p.returncode == 2 and "seed=0 there, 1 now" in p.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    mine = tmp_path / "mine"; mine.mkdir(); (mine / "results.xlsx").write_text("precious")
+    p = dlth("imp", *TINY, "--rounds", 1, "--out", mine, check=False)
+    assert p.returncode == 2 and "not a data_efficient_lth run directory" in p.stderr
+    assert [f.name for f in mine.iterdir()] == ["results.xlsx"]
+
+def test_finetune_command(tmp_path):
+    out = tmp_path / "run"
+    dlth("imp", *TINY, "--rounds", 1, "--epochs", 3, "--out", out)
+    p = dlth("finetune", out, "--round", 1, "--epochs", 2, "--quiet")
+    assert "fine-tuned at lr 0.001 for 2 epochs" in p.stdout
+    assert (out / "finetune" / "round_01-lr0.001-e2" / "metrics.json").exists()
+    p = dlth("finetune", out, "--round", 5, check=False)
+    assert p.returncode == 2 and "Round 5 is not finished" in p.stderr
