@@ -125,6 +125,7 @@ def _check_out(out: Path, cfg: IMPConfig):
             raise ValueError(f"{out} holds a run with another configuration: " +
                              ", ".join(f"{k}={saved.get(k)!r} there, {new.get(k)!r} now" for k in diff) +
                              f". Nothing was changed. Use another out= for this configuration, or delete {out} to start over.")
+        if saved == new: return                 # same run, same rounds: leave the file as it is
     elif out.exists() and any(out.iterdir()):
         raise ValueError(f"{out} exists and is not a data_efficient_lth run directory (it holds {', '.join(sorted(p.name for p in out.iterdir())[:5])}). "
                          "Nothing was changed: choose a new or empty directory for out=.")
