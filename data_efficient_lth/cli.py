@@ -13,6 +13,7 @@ from fastcore.docments import docments
 
 from . import imp
 from .prune import CheckpointError
+from .train import Engine
 
 # %% ../nbs/06_cli.ipynb 4
 _SKIP = {"data_id", "dataset", "per_class", "rounds"}   # set by the data or given their own option below
@@ -45,6 +46,8 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ... (default: auto)")
     q.add_argument("--checkpoint-minutes", type=float, default=5.0, help="save a resumable state of the round this often (default: 5)")
     q.add_argument("--quiet", action="store_true", help="no progress bars")
+    q.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None, help="torch.compile the training model (default: on CUDA only)")
+    q.add_argument("--deterministic", action="store_true", help="deterministic kernels, for exact reproducibility on a GPU")
     _add_config_options(q)
     s = sub.add_parser("show", help="print a run's results and verdict")
     s.add_argument("run_dir")
@@ -60,9 +63,10 @@ def main(argv=None) -> int:
     a = parser().parse_args(argv)
     try:
         if a.command == "imp":
-            skip = {"command", "dataset", "per_class", "rounds", "out", "root", "device", "checkpoint_minutes", "quiet"}
+            skip = {"command", "dataset", "per_class", "rounds", "out", "root", "device", "checkpoint_minutes", "quiet", "compile", "deterministic"}
             config = {k: v for k, v in vars(a).items() if k not in skip and v is not None}
-            imp.run(dataset=a.dataset, per_class=a.per_class, rounds=a.rounds, out=a.out, root=a.root, device=a.device,
+            engine = Engine(device=a.device, precision=config.get("precision", "auto"), compile=a.compile, deterministic=a.deterministic)
+            imp.run(dataset=a.dataset, per_class=a.per_class, rounds=a.rounds, out=a.out, root=a.root, engine=engine,
                     progress=not a.quiet, checkpoint_minutes=a.checkpoint_minutes, **config)
         elif a.command == "show":
             rn = imp.Run(a.run_dir)

@@ -18,7 +18,7 @@ from .data import ImageData, load_dataset, subset_indices, long_tail_counts, spl
 from .models import get_model, ARCHS, STEMS
 from .prune import (Mask, magnitude_prune, random_prune, prunable_names, save_atomic, load_checked,
                                       write_json_atomic, CheckpointError)
-from .train import TrainConfig, train, evaluate, pick_device
+from .train import TrainConfig, train, evaluate, Engine
 
 # %% ../nbs/04_imp.ipynb 5
 @dataclass
@@ -45,6 +45,7 @@ class IMPConfig:
     batch_size: int = 100
     augment: bool = True
     eval_every: int = 0              # also evaluate every k epochs (best-epoch accuracy is then reported, labelled as chosen on the test set)
+    precision: str = "auto"          # "auto" (bf16 where the device computes it natively), "bf16" or "fp32"
     seed: int = 0
     data_id: str|None = None         # fingerprint of data passed in by the user
 
@@ -60,6 +61,7 @@ class IMPConfig:
              f"rewind_epoch={self.rewind_epoch!r}: expected an epoch in [0, epochs={self.epochs}).")
         need(self.per_class is None or self.fraction is None, "Give per_class or fraction, not both.")
         need(self.profile in ("exp", "step"), f"profile={self.profile!r}: expected 'exp' or 'step'.")
+        need(self.precision in ("auto", "bf16", "fp32"), f"precision={self.precision!r}: expected 'auto', 'bf16' or 'fp32'.")
         self.train_config()   # validates the recipe
 
     def train_config(self, **over) -> TrainConfig:
@@ -112,19 +114,29 @@ def unpack_state(packed: dict, mask: Mask) -> dict:
 
 def _round_dir(out, r): return Path(out) / f"round_{r:02d}"
 
+def _engine(engine: Engine|None, device, cfg: IMPConfig) -> Engine:
+    "The engine of a run: the given one (its precision must be the config's) or `Engine(device, cfg.precision)`."
+    if engine is None: return Engine(device=device, precision=cfg.precision)
+    if engine.precision != cfg.precision:
+        raise ValueError(f"engine.precision={engine.precision!r} but the run's precision is {cfg.precision!r}: precision changes results, "
+                         "so it is part of the run's configuration. Pass precision= to the run instead.")
+    return engine
+
 def build_model(cfg: IMPConfig, data: ImageData, device="cpu"):
     "A fresh network for `cfg` and `data`, initialised from the global RNG."
     return get_model(cfg.arch, cfg.stem, data.channels, data.num_classes, cfg.width).to(device)
 
-def _train_and_save(folder: Path, model, mask: Mask, data: ImageData, xtr, ytr, test, tcfg: TrainConfig, seed: int, device,
+def _train_and_save(folder: Path, model, mask: Mask, data: ImageData, xtr, ytr, test, tcfg: TrainConfig, seed: int, engine: Engine,
                     start_epoch=0, on_epoch=None, checkpoint_minutes=5.0, progress=True, desc="train", started=None, **extra) -> dict:
     "Train with `mask`, then write weights, history and (last) metrics.json into `folder`; returns the metrics."
     t0 = started or time.time()
-    batches = Batches(xtr, ytr, data.mean, data.std, tcfg.batch_size, tcfg.augment, data.crop_pad, data.hflip, device, seed=seed)
+    batches = Batches(xtr, ytr, data.mean, data.std, tcfg.batch_size, tcfg.augment, data.crop_pad, data.hflip, engine.dev, seed=seed)
     hist = train(model, batches, tcfg, test=test, mask=mask, start_epoch=start_epoch, on_epoch=on_epoch, checkpoint=folder / "checkpoint.pt",
-                 checkpoint_minutes=checkpoint_minutes, progress=progress, desc=desc)
+                 checkpoint_minutes=checkpoint_minutes, progress=progress, desc=desc, engine=engine)
     metrics = {**extra, "test_acc": hist[-1]["test_acc"], "test_loss": hist[-1]["test_loss"], "train_acc": hist[-1]["train_acc"],
-               "train_loss": hist[-1]["loss"], "epochs": len(hist), "seconds": time.time() - t0}
+               "train_loss": hist[-1]["loss"], "epochs": len(hist), "seconds": time.time() - t0,
+               "train_seconds": sum(h["train_seconds"] for h in hist), "eval_seconds": sum(h.get("eval_seconds", 0) for h in hist),
+               "engine": engine.describe()}
     if tcfg.eval_every: metrics["best_epoch_test_acc_chosen_on_test"] = max(h["test_acc"] for h in hist if "test_acc" in h)
     save_atomic(pack_state({k: v.detach().cpu() for k, v in model.state_dict().items()}, mask), folder / "weights.pt", "weights")
     write_json_atomic(hist, folder / "history.json")
@@ -240,6 +252,7 @@ def run(dataset: str = "digits",     # registered dataset name (ignored when `da
         data=None,                    # your own data: ImageData or (x_train, y_train, x_test, y_test)
         root=None,                    # folder holding the dataset's files, for datasets read from disk
         device="auto",                # "auto", "cpu", "cuda", ...
+        engine: Engine|None = None,   # execution settings (channels-last, compile, deterministic, ...); default: Engine(device)
         progress: bool = True,        # a progress bar per round
         log=print,                    # prints the table row of each round; None for silence
         checkpoint_minutes: float = 5.0,  # how often a round saves a resumable state
@@ -255,7 +268,8 @@ def run(dataset: str = "digits",     # registered dataset name (ignored when `da
     cfg = IMPConfig(dataset=dataset if data is None else "custom", per_class=per_class, rounds=rounds, **config)
     if data is None: data = load_dataset(cfg.dataset, root=root, **(cfg.dataset_kwargs or {}))
     out = Path(out) if out is not None else default_out(cfg)
-    dev = pick_device(device)
+    engine = _engine(engine, device, cfg)
+    dev = engine.dev
     say = (lambda m: print(m, flush=True)) if log is print else (log or (lambda m: None))   # rows appear as rounds finish, even in a file
 
     # subset: drawn once, then always read back
@@ -278,7 +292,7 @@ def run(dataset: str = "digits",     # registered dataset name (ignored when `da
     tcfg = cfg.train_config()
     say(f"IMP on {data.name}: {len(xtr)} training / {len(xte)} test images, {cfg.arch} (stem={cfg.stem!r}, width {cfg.width}), "
         f"{cfg.epochs} epochs a round, rewind to epoch {cfg.rewind_epoch}, {cfg.rounds} pruning rounds of {cfg.prune_rate:.0%} ({cfg.prune}); "
-        f"device {dev}; run directory {out}")
+        f"engine {engine.describe()}; run directory {out}")
     say(HEADER)
     prev_mask = prev_state = None
     for r in range(cfg.rounds + 1):
@@ -311,7 +325,7 @@ def run(dataset: str = "digits",     # registered dataset name (ignored when `da
         mask.apply_(model)
         if on_round_start is not None: on_round_start(r, model)
         remaining = 100 * _conv_density(mask, model)
-        metrics = _train_and_save(rdir, model, mask, data, xtr, ytr, test, tcfg, cfg.seed * 1000 + r, dev, start, on_epoch,
+        metrics = _train_and_save(rdir, model, mask, data, xtr, ytr, test, tcfg, cfg.seed * 1000 + r, engine, start, on_epoch,
                                   checkpoint_minutes, progress, f"round {r}/{cfg.rounds} ({remaining:.1f}%)",
                                   started=t0, round=r, remaining=remaining, density=100 * mask.density)
         rn.results.to_csv(out / "results.csv")
@@ -326,7 +340,7 @@ def finetune(run_or_path,               # a `Run` or its directory
              round: int,                # whose mask to use
              epochs: int|None = None,   # default: the run's epochs
              lr: float = 0.001,
-             data=None, device="auto", progress: bool = True) -> dict:
+             data=None, device="auto", engine: Engine|None = None, progress: bool = True) -> dict:
     "Train round `round`'s ticket (rewind weights × mask) at a low learning rate; returns its metrics."
     rn = run_or_path if isinstance(run_or_path, Run) else Run(run_or_path, data=as_data(data) if data is not None else None)
     if round not in rn.rounds_done: raise ValueError(f"Round {round} is not finished in {rn.dir} (finished: {rn.rounds_done}).")
@@ -334,8 +348,9 @@ def finetune(run_or_path,               # a `Run` or its directory
     tcfg = cfg.train_config(lr=lr, **({"epochs": epochs} if epochs else {}))
     fdir = rn.dir / "finetune" / f"round_{round:02d}-lr{lr:g}-e{tcfg.epochs}"
     if (fdir / "metrics.json").exists(): return json.loads((fdir / "metrics.json").read_text())
-    d, dev = rn.data(), pick_device(device)
+    d, engine = rn.data(), _engine(engine, device, cfg)
+    dev = engine.dev
     xtr, ytr, xte, yte = split(d, rn.subset)
     return _train_and_save(fdir, rn.ticket(round, dev), rn.mask(round), d, xtr, ytr, (xte.to(dev), yte.to(dev)), tcfg,
-                           cfg.seed * 1000 + 500 + round, dev, progress=progress, desc=f"fine-tune round {round} (lr {lr:g})",
+                           cfg.seed * 1000 + 500 + round, engine, progress=progress, desc=f"fine-tune round {round} (lr {lr:g})",
                            round=round, lr=lr, remaining=rn.metrics(round)["remaining"])

@@ -159,7 +159,8 @@ class MaskedParams:
         mask.check(model)
         params = dict(model.named_parameters())
         self.params = [params[k] for k in mask]
-        self.masks = [v.to(device=params[k].device, dtype=params[k].dtype) for k, v in mask.items()]
+        # same device, dtype and memory format (e.g. channels-last) as the weights they multiply
+        self.masks = [torch.empty_like(params[k]).copy_(v) for k, v in mask.items()]
 
     @torch.no_grad()
     def zero_pruned_(self):
