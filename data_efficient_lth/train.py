@@ -122,14 +122,14 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,  # test images 
     engine = engine or Engine(device=next(model.parameters()).device, precision="fp32", fold_bn=False)
     em = eval_model(model, engine)
     dtype = torch.bfloat16 if engine.prec == "bf16" else torch.float32
-    correct, loss, bs = 0, 0.0, engine.eval_batch_size
-    for i in range(0, len(x), bs):
+    correct, loss, bs = torch.zeros((), device=engine.dev), torch.zeros((), device=engine.dev), engine.eval_batch_size
+    for i in range(0, len(x), bs):      # sums stay on the device: one synchronisation per evaluation
         xb = engine.inputs(normalize(x[i:i + bs].to(engine.dev), mean, std)).to(dtype)
         yb = y[i:i + bs].to(engine.dev)
         out = em(xb).float()
-        loss += F.cross_entropy(out, yb, reduction="sum").item()
-        correct += (out.argmax(1) == yb).sum().item()
-    return {"test_acc": correct / max(1, len(x)), "test_loss": loss / max(1, len(x))}
+        loss += F.cross_entropy(out, yb, reduction="sum")
+        correct += (out.argmax(1) == yb).sum()
+    return {"test_acc": correct.item() / max(1, len(x)), "test_loss": loss.item() / max(1, len(x))}
 
 # %% ../nbs/03_train.ipynb 14
 class Compiled:
