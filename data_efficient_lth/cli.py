@@ -11,7 +11,7 @@ from dataclasses import fields, MISSING
 
 from fastcore.docments import docments
 
-from . import imp
+from . import imp, viz
 from .prune import CheckpointError
 from .train import Engine
 
@@ -51,6 +51,8 @@ def parser() -> argparse.ArgumentParser:
     _add_config_options(q)
     s = sub.add_parser("show", help="print a run's results and verdict")
     s.add_argument("run_dir")
+    r = sub.add_parser("report", help="write RUN_DIR/report.html: the run's figures in one file that opens offline")
+    r.add_argument("run_dir"); r.add_argument("--out", default=None, help="where to write the HTML (default: RUN_DIR/report.html)")
     f = sub.add_parser("finetune", help="fine-tune a round's ticket at a low learning rate")
     f.add_argument("run_dir"); f.add_argument("--round", type=int, required=True)
     f.add_argument("--epochs", type=int, default=None); f.add_argument("--lr", type=float, default=0.001)
@@ -66,11 +68,14 @@ def main(argv=None) -> int:
             skip = {"command", "dataset", "per_class", "rounds", "out", "root", "device", "checkpoint_minutes", "quiet", "compile", "deterministic"}
             config = {k: v for k, v in vars(a).items() if k not in skip and v is not None}
             engine = Engine(device=a.device, precision=config.get("precision", "auto"), compile=a.compile, deterministic=a.deterministic)
-            imp.run(dataset=a.dataset, per_class=a.per_class, rounds=a.rounds, out=a.out, root=a.root, engine=engine,
-                    progress=not a.quiet, checkpoint_minutes=a.checkpoint_minutes, **config)
+            rn = imp.run(dataset=a.dataset, per_class=a.per_class, rounds=a.rounds, out=a.out, root=a.root, engine=engine,
+                         progress=not a.quiet, checkpoint_minutes=a.checkpoint_minutes, **config)
+            print(f"report: {viz.report(rn)}")
         elif a.command == "show":
             rn = imp.Run(a.run_dir)
             print(rn.results.to_string()); print(rn.verdict())
+        elif a.command == "report":
+            print(viz.report(a.run_dir, a.out))
         elif a.command == "finetune":
             m = imp.finetune(a.run_dir, a.round, epochs=a.epochs, lr=a.lr, device=a.device, progress=not a.quiet)
             print(f"round {m['round']} fine-tuned at lr {m['lr']:g} for {m['epochs']} epochs: test accuracy {m['test_acc']:.2%} "

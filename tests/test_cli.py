@@ -14,11 +14,16 @@ def test_imp_prints_a_row_per_round_and_a_verdict(tmp_path):
     rows = [l.split() for l in lines[header + 1:header + 4]]
     assert [r[0] for r in rows] == ["0", "1", "2"]
     assert [float(r[1]) for r in rows] == pytest.approx([100.0, 80.0, 64.0], abs=0.01)
-    assert lines[-1].startswith("dense ") and "best ticket" in lines[-1] and "chosen on the test set" in lines[-1]
+    assert lines[-2].startswith("dense ") and "best ticket" in lines[-2] and "chosen on the test set" in lines[-2]
+    assert lines[-1] == f"report: {out / 'report.html'}" and (out / "report.html").stat().st_size > 1_000_000
     cfg = json.loads((out / "config.json").read_text())["config"]
     assert (cfg["epochs"], cfg["width"], cfg["per_class"]) == (4, 0.25, 50)
     shown = dlth("show", out).stdout
-    assert "test_acc" in shown and shown.strip().splitlines()[-1] == lines[-1]
+    assert "test_acc" in shown and shown.strip().splitlines()[-1] == lines[-2]
+    (out / "report.html").unlink()
+    assert dlth("report", out).stdout.strip() == str(out / "report.html") and (out / "report.html").exists()
+    p = dlth("report", tmp_path / "nothing", check=False)
+    assert p.returncode == 2 and "not an IMP run directory" in p.stderr
 
 def test_cli_and_python_make_the_same_run(tmp_path):
     out_cli, out_py = tmp_path / "cli", tmp_path / "py"
