@@ -172,8 +172,8 @@ def default_out(cfg: IMPConfig) -> Path:
 # %% ../nbs/04_imp.ipynb 14
 class Run:
     "An IMP run directory: its config, results, masks, weights and tickets."
-    def __init__(self, path, data: ImageData|None = None):
-        self.dir = Path(path)
+    def __init__(self, path, data: ImageData|None = None, root=None):   # root: where an on-disk dataset lives
+        self.dir, self.root = Path(path), root
         cfile = self.dir / "config.json"
         if not cfile.exists(): raise FileNotFoundError(f"{self.dir} is not an IMP run directory (no config.json).")
         self.config = IMPConfig(**json.loads(cfile.read_text())["config"])
@@ -207,7 +207,7 @@ class Run:
         "The run's dataset (for your own data, pass it to `Run(path, data=...)`)."
         if self._data is None:
             if self.config.dataset == "custom": raise ValueError("This run trained on data passed in: give it again, Run(path, data=...).")
-            self._data = load_dataset(self.config.dataset, **(self.config.dataset_kwargs or {}))
+            self._data = load_dataset(self.config.dataset, root=self.root, **(self.config.dataset_kwargs or {}))
         if self.config.data_id and fingerprint(self._data) != self.config.data_id:
             raise ValueError("The data given differs from the data this run trained on (fingerprints differ).")
         return self._data
@@ -340,9 +340,9 @@ def finetune(run_or_path,               # a `Run` or its directory
              round: int,                # whose mask to use
              epochs: int|None = None,   # default: the run's epochs
              lr: float = 0.001,
-             data=None, device="auto", engine: Engine|None = None, progress: bool = True) -> dict:
+             data=None, root=None, device="auto", engine: Engine|None = None, progress: bool = True) -> dict:
     "Train round `round`'s ticket (rewind weights × mask) at a low learning rate; returns its metrics."
-    rn = run_or_path if isinstance(run_or_path, Run) else Run(run_or_path, data=as_data(data) if data is not None else None)
+    rn = run_or_path if isinstance(run_or_path, Run) else Run(run_or_path, data=as_data(data) if data is not None else None, root=root)
     if round not in rn.rounds_done: raise ValueError(f"Round {round} is not finished in {rn.dir} (finished: {rn.rounds_done}).")
     cfg = rn.config
     tcfg = cfg.train_config(lr=lr, **({"epochs": epochs} if epochs else {}))

@@ -4,8 +4,8 @@
 
 # %% auto 0
 __all__ = ['COLORS', 'as_run', 'short_name', 'accuracy_figure', 'density_figure', 'density_heatmap', 'magnitudes',
-           'round_half_even', 'magnitude_figure', 'mask_grid', 'mask_figure', 'curves_figure', 'RoundExplorer',
-           'explore', 'rounds_slider_figure', 'report']
+           'round_half_even', 'magnitude_figure', 'mask_grid', 'default_layer', 'mask_figure', 'curves_figure',
+           'RoundExplorer', 'explore', 'rounds_slider_figure', 'report']
 
 # %% ../nbs/05_viz.ipynb 2
 import html, json, math
@@ -117,11 +117,15 @@ def mask_grid(mask: torch.Tensor, max_channels: int = 32) -> np.ndarray:
         for b in range(i): grid[a * (kh + 1):a * (kh + 1) + kh, b * (kw + 1):b * (kw + 1) + kw] = m[a, b].numpy()
     return grid
 
+def default_layer(mask) -> str:
+    "The first masked layer whose kernels form a grid (more than one input channel), else the first."
+    return next((k for k, v in mask.items() if v.ndim == 4 and v.shape[1] > 1), next(iter(mask)))
+
 def mask_figure(run, round: int, layer: str|None = None, max_channels: int = 32) -> go.Figure:
-    "Heat map of one layer's mask in `round` (default layer: the stem)."
+    "Heat map of one layer's mask in `round` (default: the first layer with more than one input channel)."
     run = as_run(run)
     mask = run.mask(round)
-    layer = layer or next(iter(mask))
+    layer = layer or default_layer(mask)
     if layer not in mask: raise ValueError(f"No masked layer {layer!r}. Layers: {', '.join(mask)}.")
     t = mask[layer]
     shown = f" (first {min(max_channels, t.shape[0])} of {t.shape[0]} outputs × {min(max_channels, t.shape[1])} of {t.shape[1]} inputs)" if max(t.shape[:2]) > max_channels else ""
@@ -184,9 +188,9 @@ class RoundExplorer:
         self.status.value = f"{len(done)} of {self.run.config.rounds + 1} rounds done · {html.escape(self.run.verdict())}"
         if not done: return
         if not self.layer.options:
-            names = list(self.run.mask(done[0]))
-            self.layer.options = [(short_name(k), k) for k in names]
-            self.layer.value = self._layer_wanted if self._layer_wanted in names else names[0]
+            first = self.run.mask(done[0])
+            self.layer.options = [(short_name(k), k) for k in first]
+            self.layer.value = self._layer_wanted if self._layer_wanted in first else default_layer(first)
         self.slider.max = self.play.max = done[-1]
         self.show(self.slider.value)
 
@@ -237,8 +241,10 @@ def rounds_slider_figure(run, make, title: str) -> go.Figure:
     steps = [dict(method="update", label=str(r),
                   args=[{"visible": [a <= i < b for i in range(len(fig.data))]}, {"title": f.layout.title.text, "shapes": f.layout.shapes, "annotations": f.layout.annotations}])
              for r, f, (a, b) in zip(rounds, figs, spans)]
-    fig.update_layout(sliders=[dict(active=len(rounds) - 1, currentvalue=dict(prefix="round "), steps=steps, pad=dict(t=60))],
-                      height=(fig.layout.height or 380) + 80)
+    # the slider sits between the title and the plot, clear of rotated tick labels
+    fig.update_layout(sliders=[dict(active=len(rounds) - 1, currentvalue=dict(prefix="round "), steps=steps, x=0, len=1, y=1.02,
+                                    yanchor="bottom", pad=dict(t=0, b=0))],
+                      height=(fig.layout.height or 380) + 90, margin=dict(t=170), title=dict(y=0.97))
     return fig
 
 def report(run, path=None) -> Path:
