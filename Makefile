@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # the quickstart: 8 pruning rounds of a full-width small-stem ResNet-18 on digits, 10 images per class
 DEMO_ARGS ?= --dataset digits --per-class 10 --rounds 8 --epochs 60 --out runs/demo
 
-.PHONY: venv demo test check-clean check-export check-readme nbtest pytest readme bench bench-check
+.PHONY: venv demo test check-clean check-export check-readme nbtest pytest readme bench bench-check browser-deps
 
 $(STAMP): setup.py settings.ini
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,7 @@ check-export: $(STAMP)
 # README.md is nbs/index.ipynb as markdown (quarto cannot be installed here, so not nbdev_readme)
 README_CMD = import nbformat, re, sys; from nbconvert import MarkdownExporter; \
   nb = nbformat.read('nbs/index.ipynb', 4); \
-  [setattr(c, 'source', re.sub(r'(?m)^\#\|.*\n?', '', c.source)) for c in nb.cells]; \
+  [setattr(c, 'source', re.sub(r'(?m)^\#\|.*\n?', '', c.source).replace('](images/', '](nbs/images/')) for c in nb.cells]; \
   sys.stdout.write(MarkdownExporter(exclude_output=True).from_notebook_node(nb)[0])
 readme: $(STAMP)
 	$(BIN)/python -c "$(README_CMD)" > README.md
@@ -57,5 +57,11 @@ check-readme: $(STAMP)
 nbtest: $(STAMP)
 	$(BIN)/nbdev_test --n_workers 1 --timing
 
-pytest: $(STAMP)
+# the browser test drives Debian's chromium (Playwright's own browser download cannot work offline)
+browser-deps:
+	@test -x /usr/bin/chromium || { echo "installing Debian's chromium for the browser test"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null \
+	  || { echo "could not install chromium: tests/test_browser.py needs /usr/bin/chromium (apt-get install chromium)"; exit 1; }; }
+
+pytest: $(STAMP) browser-deps
 	$(BIN)/python -m pytest tests -q

@@ -199,12 +199,15 @@ class RoundExplorer:
         self.refresh()
         self.slider.value = round
 
+    WIDTHS = {"accuracy": 1000, "density": 500, "mask": 500, "magnitudes": 500, "curves": 500}   # two side by side fit a notebook
+
     def _replace(self, key, fig: go.Figure):
         w = self.figs[key]
         with w.batch_update():
             w.data = []
             for tr in fig.data: w.add_trace(tr)
             w.layout = fig.layout
+            w.layout.width = self.WIDTHS[key]
 
     def _show_mask(self):
         if self.run is not None and self.layer.value and self.round in self.run.rounds_done:
