@@ -4,10 +4,8 @@ accuracy and the pruned rounds' final accuracies, then means ± std over seeds."
 import argparse, statistics as stt, sys, tempfile, time
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).parent))
-from reference import reference_imp
+from reference import reference_imp, to_uint8
 from data_efficient_lth import imp
 from data_efficient_lth.data import load_dataset, subset_indices, split
 
@@ -25,16 +23,15 @@ def main():
     for s in a.seeds:
         idx = subset_indices(d.y_train, per_class=10, seed=s)
         xtr, ytr, xte, yte = split(d, idx)
-        u8 = lambda x: (x * 255).round().to(torch.uint8)
         t = time.time()
-        ref, _ = reference_imp(u8(xtr), ytr, u8(xte), yte, d.mean, d.std, 10, a.rounds, a.epochs, 2, s, hflip=False, pad=1)
+        ref, _ = reference_imp(to_uint8(xtr), ytr, to_uint8(xte), yte, d.mean, d.std, 10, a.rounds, a.epochs, 2, s, hflip=False, pad=1)
         ta = time.time() - t; t = time.time()
         rn = imp.run(dataset="digits", per_class=10, rounds=a.rounds, epochs=a.epochs, seed=s, out=out / f"s{s}", progress=False, log=None)
         tc = time.time() - t
         accs_a, accs_c = [r["test_acc"] for r in ref], rn.results["test_acc"].tolist()
         rows["a"].append(accs_a); rows["c"].append(accs_c)
         print(f"seed {s}: (a) reference  " + " ".join(f"{x:.3f}" for x in accs_a) + f"   ({ta:.0f} s)")
-        print(f"        (c) ours       " + " ".join(f"{x:.3f}" for x in accs_c) + f"   ({tc:.0f} s, {rn.results.iloc[0]['engine']})")
+        print("        (c) ours       " + " ".join(f"{x:.3f}" for x in accs_c) + f"   ({tc:.0f} s, {rn.results.iloc[0]['engine']})")
     def summary(k):
         dense = [r[0] for r in rows[k]]; tick = [sum(r[1:]) / len(r[1:]) for r in rows[k]]; last = [r[-1] for r in rows[k]]
         sd = lambda v: stt.stdev(v) if len(v) > 1 else 0.0

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from reference import reference_imp
+from reference import reference_imp, to_uint8
 from data_efficient_lth import imp
 from data_efficient_lth.data import load_dataset
 from data_efficient_lth.train import Engine
@@ -69,9 +69,8 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="dlth-bench-"))
     if "a" in args.only:
         if eng.dev.type != "cpu": print("(a) runs on the CPU, as the reference style's DataLoader + PIL pipeline does its data work there")
-        u8 = lambda x: (x * 255).round().to(torch.uint8)
         t = time.time()
-        rows, st = reference_imp(u8(ds.x_train), ds.y_train, u8(ds.x_test), ds.y_test, ds.mean, ds.std, 10, args.rounds, args.epochs,
+        rows, st = reference_imp(to_uint8(ds.x_train), ds.y_train, to_uint8(ds.x_test), ds.y_test, ds.mean, ds.std, 10, args.rounds, args.epochs,
                                  args.rewind_epoch, args.seed, hflip=True, pad=4,
                                  log=lambda m: print(m, flush=True))
         results["a"] = dict(name="(a) reference style, eval every epoch", wall=time.time() - t, stats=st,

@@ -18,6 +18,11 @@ from torch.utils.data import DataLoader, Dataset
 from data_efficient_lth.models import resnet18
 
 
+def to_uint8(x: torch.Tensor) -> torch.Tensor:
+    "0–1 float images as uint8, the form the reference pipeline starts from."
+    return (x * 255).round().to(torch.uint8)
+
+
 class PILImages(Dataset):
     "uint8 images N×C×H×W held as PIL images, transformed one at a time."
     def __init__(self, x_uint8: torch.Tensor, y: torch.Tensor, transform):

@@ -7,7 +7,7 @@ __all__ = ['parser', 'main']
 
 # %% ../nbs/06_cli.ipynb 2
 import argparse, json, sys, typing
-from dataclasses import fields, MISSING
+from dataclasses import fields
 
 from fastcore.docments import docments
 

@@ -8,7 +8,6 @@ __all__ = ['DATASETS', 'CIFAR', 'as_images', 'as_labels', 'ImageData', 'register
            'normalize', 'random_crop', 'random_hflip', 'Batches']
 
 # %% ../nbs/00_data.ipynb 2
-import math
 from dataclasses import dataclass
 from typing import Callable
 

@@ -7,7 +7,7 @@ __all__ = ['ROW', 'HEADER', 'IMPConfig', 'fingerprint', 'as_data', 'choose_subse
            'default_out', 'Run', 'run', 'finetune']
 
 # %% ../nbs/04_imp.ipynb 2
-import hashlib, json, shutil, time
+import hashlib, json, time
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from .data import ImageData, load_dataset, subset_indices, long_tail_counts, spl
 from .models import get_model, ARCHS, STEMS
 from .prune import (Mask, magnitude_prune, random_prune, prunable_names, save_atomic, load_checked,
                                       write_json_atomic, CheckpointError)
-from .train import TrainConfig, train, evaluate, Engine
+from .train import TrainConfig, train, Engine
 
 # %% ../nbs/04_imp.ipynb 5
 @dataclass
@@ -114,6 +114,8 @@ def unpack_state(packed: dict, mask: Mask) -> dict:
 
 def _round_dir(out, r): return Path(out) / f"round_{r:02d}"
 
+def _read_subset(out) -> torch.Tensor: return torch.tensor(json.loads((Path(out) / "subset.json").read_text())["train"])
+
 def _engine(engine: Engine|None, device, cfg: IMPConfig) -> Engine:
     "The engine of a run: the given one (its precision must be the config's) or `Engine(device, cfg.precision)`."
     if engine is None: return Engine(device=device, precision=cfg.precision)
@@ -195,7 +197,7 @@ class Run:
     @property
     def subset(self) -> torch.Tensor:
         "Indices of the training images in the dataset's training pool."
-        return torch.tensor(json.loads((self.dir / "subset.json").read_text())["train"])
+        return _read_subset(self.dir)
     def mask(self, r: int) -> Mask: return Mask.load(_round_dir(self.dir, r) / "mask.pt")
     def state(self, r: int) -> dict:
         "Trained weights (state dict) of round `r`."
@@ -274,7 +276,7 @@ def run(dataset: str = "digits",     # registered dataset name (ignored when `da
 
     # subset: drawn once, then always read back
     sfile = out / "subset.json"
-    if (out / "config.json").exists() and sfile.exists(): _check_out(out, cfg); idx = torch.tensor(json.loads(sfile.read_text())["train"])
+    if (out / "config.json").exists() and sfile.exists(): _check_out(out, cfg); idx = _read_subset(out)
     else:
         idx = choose_subset(data, cfg)          # may raise: before anything is written
         _check_out(out, cfg)
@@ -294,7 +296,7 @@ def run(dataset: str = "digits",     # registered dataset name (ignored when `da
         f"{cfg.epochs} epochs a round, rewind to epoch {cfg.rewind_epoch}, {cfg.rounds} pruning rounds of {cfg.prune_rate:.0%} ({cfg.prune}); "
         f"engine {engine.describe()}; run directory {out}")
     say(HEADER)
-    prev_mask = prev_state = None
+    prev_mask = prev_state = rewind = None
     for r in range(cfg.rounds + 1):
         rdir = _round_dir(out, r)
         if (rdir / "metrics.json").exists():
@@ -321,7 +323,8 @@ def run(dataset: str = "digits",     # registered dataset name (ignored when `da
                     save_atomic({"epoch": done, "state": {k: v.cpu() for k, v in m.state_dict().items()}}, rfile, "rewind")
             keep_rewind(0, model); on_epoch = keep_rewind
         else:
-            model.load_state_dict(rn.rewind_state()); start = cfg.rewind_epoch
+            if rewind is None: rewind = rn.rewind_state()   # read from disk once per call (load_state_dict copies it)
+            model.load_state_dict(rewind); start = cfg.rewind_epoch
         mask.apply_(model)
         if on_round_start is not None: on_round_start(r, model)
         remaining = 100 * _conv_density(mask, model)

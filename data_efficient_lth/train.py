@@ -8,7 +8,7 @@ __all__ = ['TrainConfig', 'cosine_lr', 'pick_device', 'cpu_has_bf16', 'resolve_p
 
 # %% ../nbs/03_train.ipynb 2
 import copy, math, os, time, warnings
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch

@@ -4,8 +4,8 @@
 
 # %% auto 0
 __all__ = ['COLORS', 'as_run', 'short_name', 'accuracy_figure', 'density_figure', 'density_heatmap', 'magnitudes',
-           'round_half_even', 'magnitude_figure', 'mask_grid', 'default_layer', 'mask_figure', 'curves_figure',
-           'RoundExplorer', 'explore', 'rounds_slider_figure', 'report']
+           'magnitude_figure', 'mask_grid', 'default_layer', 'mask_figure', 'curves_figure', 'RoundExplorer', 'explore',
+           'rounds_slider_figure', 'report']
 
 # %% ../nbs/05_viz.ipynb 2
 import html, json, math
@@ -18,6 +18,7 @@ from plotly.subplots import make_subplots
 import torch
 
 from .imp import Run
+from .prune import n_to_prune
 
 # %% ../nbs/05_viz.ipynb 6
 def as_run(run) -> Run:
@@ -86,11 +87,10 @@ def magnitudes(run, round: int) -> tuple[np.ndarray, float]:
     run = as_run(run)
     mask, state = run.mask(round), run.state(round)
     w = torch.cat([state[k][mask[k]].abs().flatten().float() for k in mask])
-    k = round_half_even(run.config.prune_rate * len(w))
+    k = n_to_prune(run.config.prune_rate, len(w))
     thr = float(torch.kthvalue(w, k).values) if k >= 1 else float("nan")
     return w.numpy(), thr
 
-def round_half_even(x: float) -> int: return int(round(x))
 
 def magnitude_figure(run, round: int, bins: int = 80) -> go.Figure:
     "Histogram of log10 |w| of the surviving weights, with the next pruning threshold."
@@ -229,7 +229,7 @@ def explore(run, layer: str|None = None) -> RoundExplorer:
     return RoundExplorer(run, layer)
 
 # %% ../nbs/05_viz.ipynb 31
-def rounds_slider_figure(run, make, title: str) -> go.Figure:
+def rounds_slider_figure(run, make) -> go.Figure:
     "One figure whose slider switches between `make(run, r)` for every finished round."
     run = as_run(run)
     rounds = run.rounds_done
@@ -257,8 +257,8 @@ def report(run, path=None) -> Path:
     path = Path(path) if path else run.dir / "report.html"
     c = run.config
     figs = [accuracy_figure(run), density_heatmap(run),
-            rounds_slider_figure(run, density_figure, "density"), rounds_slider_figure(run, magnitude_figure, "magnitudes"),
-            rounds_slider_figure(run, lambda r, i: mask_figure(r, i), "mask"), rounds_slider_figure(run, curves_figure, "curves")]
+            rounds_slider_figure(run, density_figure), rounds_slider_figure(run, magnitude_figure),
+            rounds_slider_figure(run, mask_figure), rounds_slider_figure(run, curves_figure)]
     parts = [pio.to_html(f, include_plotlyjs=(i == 0), full_html=False, config={"responsive": True}) for i, f in enumerate(figs)]
     table = run.results.round(4).to_html(classes="results")
     cfg = html.escape(json.dumps(c.to_json(), indent=1))

@@ -1,5 +1,5 @@
 "Kill an IMP run mid-round, run it again: it resumes and ends exactly where an uninterrupted run ends."
-import os, signal, subprocess, sys, time
+import signal, subprocess, time
 from pathlib import Path
 
 import pytest, torch
