@@ -4,7 +4,7 @@
 
 # %% auto 0
 __all__ = ['ROW', 'HEADER', 'IMPConfig', 'fingerprint', 'as_data', 'choose_subset', 'pack_state', 'unpack_state', 'build_model',
-           'default_out', 'Run', 'run', 'finetune']
+           'default_out', 'Run', 'run', 'finetune', 'reinit', 'ticket_params', 'small_dense']
 
 # %% ../nbs/04_imp.ipynb 2
 import hashlib, json, time
@@ -15,7 +15,8 @@ import pandas as pd
 import torch
 
 from .data import ImageData, load_dataset, subset_indices, long_tail_counts, split, class_sizes, Batches
-from .models import get_model, ARCHS, STEMS
+from .models import get_model, ARCHS, STEMS, load_backbone, matched_width, count_params
+from .augment import policy, policy_name, POLICIES
 from .prune import (Mask, magnitude_prune, random_prune, prunable_names, save_atomic, load_checked,
                                       write_json_atomic, CheckpointError)
 from .train import TrainConfig, train, Engine
@@ -31,19 +32,21 @@ class IMPConfig:
     imbalance: float|None = None     # long-tailed subset: smallest/largest class (the largest has per_class or all its images)
     profile: str = "exp"             # long-tail profile: "exp" or "step"
     arch: str = "resnet18"
-    stem: str = "small"              # "small" (32/64-px images) or "full" (224-px)
+    stem: str = "auto"               # "small" (32/64-px images), "full" (224-px) or "auto" (the dataset's: `ImageData.stem`)
     width: float = 1.0               # width multiplier of the base 64 channels
     rounds: int = 16                 # pruning rounds after the dense round 0
     prune_rate: float = 0.2          # fraction of the remaining weights pruned per round
     prune: str = "magnitude"         # "magnitude" (IMP) or "random" (the random-pruning baseline)
     prune_linear: bool = False       # also prune Linear weights (the paper does not)
     rewind_epoch: int = 2            # rewind to the state after this many epochs (0: the initial weights)
+    rewind_to: str = "epoch"         # "epoch": the state after `rewind_epoch` epochs; "trained": round 0's trained weights (whole schedule again)
+    init: str|None = None            # path of a local checkpoint (pretrained backbone) for the initial weights; unmatched layers stay random
     epochs: int = 200
     lr: float = 0.1
     momentum: float = 0.9
     weight_decay: float = 5e-4
     batch_size: int = 100
-    augment: bool = True
+    augment: str = "base"            # augmentation policy: none, base, contrastive, randaugment, autoaugment, each optionally +blur
     eval_every: int = 0              # also evaluate every k epochs (best-epoch accuracy is then reported, labelled as chosen on the test set)
     precision: str = "auto"          # "auto" (bf16 where the device computes it natively), "bf16" or "fp32"
     seed: int = 0
@@ -56,7 +59,9 @@ class IMPConfig:
         need(0 < self.prune_rate < 1, f"prune_rate={self.prune_rate}: expected a fraction of the remaining weights in (0, 1), e.g. 0.2.")
         need(self.prune in ("magnitude", "random"), f"prune={self.prune!r}: expected 'magnitude' or 'random'.")
         need(self.arch in ARCHS, f"Unknown architecture {self.arch!r}. Known: {', '.join(ARCHS)}.")
-        need(self.stem in STEMS, f"stem={self.stem!r}: expected 'small' (3×3, stride 1, no max-pool) or 'full' (7×7 stride 2 + max-pool).")
+        need(self.stem in STEMS or self.stem == "auto", f"stem={self.stem!r}: expected 'small' (3×3, stride 1, no max-pool), 'full' (7×7 stride 2 + max-pool) or 'auto'.")
+        need(self.rewind_to in ("epoch", "trained"), f"rewind_to={self.rewind_to!r}: expected 'epoch' (rewind_epoch=0 for the initial weights) or 'trained'.")
+        self.augment = policy_name(self.augment)
         need(isinstance(self.rewind_epoch, int) and 0 <= self.rewind_epoch < self.epochs,
              f"rewind_epoch={self.rewind_epoch!r}: expected an epoch in [0, epochs={self.epochs}).")
         need(self.per_class is None or self.fraction is None, "Give per_class or fraction, not both.")
@@ -126,13 +131,13 @@ def _engine(engine: Engine|None, device, cfg: IMPConfig) -> Engine:
 
 def build_model(cfg: IMPConfig, data: ImageData, device="cpu"):
     "A fresh network for `cfg` and `data`, initialised from the global RNG."
-    return get_model(cfg.arch, cfg.stem, data.channels, data.num_classes, cfg.width).to(device)
+    return get_model(cfg.arch, data.stem if cfg.stem == "auto" else cfg.stem, data.channels, data.num_classes, cfg.width).to(device)
 
 def _train_and_save(folder: Path, model, mask: Mask, data: ImageData, xtr, ytr, test, tcfg: TrainConfig, seed: int, engine: Engine,
                     start_epoch=0, on_epoch=None, checkpoint_minutes=5.0, progress=True, desc="train", started=None, **extra) -> dict:
     "Train with `mask`, then write weights, history and (last) metrics.json into `folder`; returns the metrics."
     t0 = started or time.time()
-    batches = Batches(xtr, ytr, data.mean, data.std, tcfg.batch_size, tcfg.augment, data.crop_pad, data.hflip, engine.dev, seed=seed)
+    batches = Batches(xtr, ytr, data.mean, data.std, tcfg.batch_size, policy(tcfg.augment, data) or False, data.crop_pad, data.hflip, engine.dev, seed=seed)
     hist = train(model, batches, tcfg, test=test, mask=mask, start_epoch=start_epoch, on_epoch=on_epoch, checkpoint=folder / "checkpoint.pt",
                  checkpoint_minutes=checkpoint_minutes, progress=progress, desc=desc, engine=engine)
     metrics = {**extra, "test_acc": hist[-1]["test_acc"], "test_loss": hist[-1]["test_loss"], "train_acc": hist[-1]["train_acc"],
@@ -153,6 +158,8 @@ def _check_out(out: Path, cfg: IMPConfig):
     if cfile.exists():
         try: saved = json.loads(cfile.read_text())["config"]
         except Exception as e: raise CheckpointError(f"{cfile} is unreadable ({e}): this is not a usable run directory. Choose another out=.") from None
+        try: saved = IMPConfig(**saved).to_json()       # older files: fields added since take their defaults, True → "base"
+        except Exception: pass
         new = cfg.to_json()
         diff = [k for k in sorted(set(saved) | set(new)) if k != "rounds" and saved.get(k) != new.get(k)]
         if diff:
@@ -217,9 +224,12 @@ class Run:
     def model(self, r: int, device="cpu"):
         "The trained network of round `r` (round 0: dense)."
         m = self.new_model(device); m.load_state_dict(self.state(r)); return m
+    def start_state(self) -> dict:
+        "The weights a pruned round starts from: the rewind state, or round 0's trained weights with `rewind_to='trained'`."
+        return self.state(0) if self.config.rewind_to == "trained" else self.rewind_state()
     def ticket(self, r: int, device="cpu"):
-        "Round `r`'s ticket before training: the rewind state with round `r`'s mask applied."
-        m = self.new_model(device); m.load_state_dict(self.rewind_state()); return self.mask(r).apply_(m)
+        "Round `r`'s ticket before training: the start state (rewind weights) with round `r`'s mask applied."
+        m = self.new_model(device); m.load_state_dict(self.start_state()); return self.mask(r).apply_(m)
 
     # --- summary
     def best(self) -> pd.Series|None:
@@ -269,6 +279,7 @@ def run(dataset: str = "digits",     # registered dataset name (ignored when `da
     if unknown: raise TypeError(f"Unknown option(s) {', '.join(sorted(unknown))}. Options: {', '.join(f.name for f in fields(IMPConfig))}.")
     cfg = IMPConfig(dataset=dataset if data is None else "custom", per_class=per_class, rounds=rounds, **config)
     if data is None: data = load_dataset(cfg.dataset, root=root, **(cfg.dataset_kwargs or {}))
+    if cfg.stem == "auto": cfg.stem = data.stem      # saved as what it resolved to
     out = Path(out) if out is not None else default_out(cfg)
     engine = _engine(engine, device, cfg)
     dev = engine.dev
@@ -286,14 +297,19 @@ def run(dataset: str = "digits",     # registered dataset name (ignored when `da
     test = (xte.to(dev), yte.to(dev))
     rn = Run(out, data=data)
 
-    def initial_model():
+    def initial_model(report=False):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
-            return build_model(cfg, data, dev)
-    model = initial_model()
+            m = build_model(cfg, data, dev)
+        if cfg.init:
+            rep = load_backbone(m, cfg.init)
+            if report: say(f"initial weights from {cfg.init}: {len(rep['loaded'])} tensors loaded; fresh: {', '.join(rep['fresh']) or 'none'}")
+        return m
+    model = initial_model(report=True)
     tcfg = cfg.train_config()
     say(f"IMP on {data.name}: {len(xtr)} training / {len(xte)} test images, {cfg.arch} (stem={cfg.stem!r}, width {cfg.width}), "
-        f"{cfg.epochs} epochs a round, rewind to epoch {cfg.rewind_epoch}, {cfg.rounds} pruning rounds of {cfg.prune_rate:.0%} ({cfg.prune}); "
+        f"{cfg.epochs} epochs a round, augment {cfg.augment}, "
+        f"rewind to {f'epoch {cfg.rewind_epoch}' if cfg.rewind_to == 'epoch' else 'the trained dense weights'}, {cfg.rounds} pruning rounds of {cfg.prune_rate:.0%} ({cfg.prune}); "
         f"engine {engine.describe()}; run directory {out}")
     say(HEADER)
     prev_mask = prev_state = rewind = None
@@ -323,8 +339,8 @@ def run(dataset: str = "digits",     # registered dataset name (ignored when `da
                     save_atomic({"epoch": done, "state": {k: v.cpu() for k, v in m.state_dict().items()}}, rfile, "rewind")
             keep_rewind(0, model); on_epoch = keep_rewind
         else:
-            if rewind is None: rewind = rn.rewind_state()   # read from disk once per call (load_state_dict copies it)
-            model.load_state_dict(rewind); start = cfg.rewind_epoch
+            if rewind is None: rewind = rn.start_state()   # read from disk once per call (load_state_dict copies it)
+            model.load_state_dict(rewind); start = cfg.rewind_epoch if cfg.rewind_to == "epoch" else 0
         mask.apply_(model)
         if on_round_start is not None: on_round_start(r, model)
         remaining = 100 * _conv_density(mask, model)
@@ -357,3 +373,43 @@ def finetune(run_or_path,               # a `Run` or its directory
     return _train_and_save(fdir, rn.ticket(round, dev), rn.mask(round), d, xtr, ytr, (xte.to(dev), yte.to(dev)), tcfg,
                            cfg.seed * 1000 + 500 + round, engine, progress=progress, desc=f"fine-tune round {round} (lr {lr:g})",
                            round=round, lr=lr, remaining=rn.metrics(round)["remaining"])
+
+# %% ../nbs/04_imp.ipynb 32
+def _as_run(run_or_path, data=None, root=None) -> Run:
+    return run_or_path if isinstance(run_or_path, Run) else Run(run_or_path, data=as_data(data) if data is not None else None, root=root)
+
+def reinit(run_or_path, round: int, seed: int|None = None,   # seed of the fresh weights; default: the run's seed + 1
+           data=None, root=None, device="auto", engine: Engine|None = None, progress: bool = True) -> dict:
+    "Round `round`'s mask on freshly initialised weights, trained on the whole schedule; returns its metrics."
+    rn = _as_run(run_or_path, data, root)
+    if round not in rn.rounds_done: raise ValueError(f"Round {round} is not finished in {rn.dir} (finished: {rn.rounds_done}).")
+    cfg = rn.config
+    seed = cfg.seed + 1 if seed is None else seed
+    fdir = rn.dir / "branches" / f"reinit-round_{round:02d}-seed{seed}"
+    if (fdir / "metrics.json").exists(): return json.loads((fdir / "metrics.json").read_text())
+    d, engine = rn.data(), _engine(engine, device, cfg)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = rn.new_model(engine.dev)
+    mask = rn.mask(round); mask.apply_(model)
+    xtr, ytr, xte, yte = split(d, rn.subset)
+    return _train_and_save(fdir, model, mask, d, xtr, ytr, (xte.to(engine.dev), yte.to(engine.dev)), cfg.train_config(), seed * 1000 + 700 + round,
+                           engine, progress=progress, desc=f"re-initialised round {round}", round=round, init_seed=seed,
+                           remaining=rn.metrics(round)["remaining"], baseline="reinit")
+
+def ticket_params(rn: Run, round: int) -> int:
+    "Parameters round `round`'s network keeps: every parameter minus the pruned weights."
+    model, mask = rn.new_model(), rn.mask(round)
+    return count_params(model) - sum(int((~v).sum()) for v in mask.values())
+
+def small_dense(run_or_path, round: int, data=None, root=None, device="auto", engine: Engine|None = None,
+                progress: bool = True, log=print) -> Run:
+    "A dense network as wide as makes its parameter count match round `round`'s ticket, trained like round 0; returns its `Run`."
+    rn = _as_run(run_or_path, data, root)
+    if round not in rn.rounds_done: raise ValueError(f"Round {round} is not finished in {rn.dir} (finished: {rn.rounds_done}).")
+    cfg, d = rn.config, rn.data()
+    n = ticket_params(rn, round)
+    w = matched_width(n, cfg.arch, cfg.stem, d.channels, d.num_classes)
+    over = {k: v for k, v in cfg.to_json().items() if k not in ("dataset", "per_class", "rounds", "data_id", "width")}
+    return run(dataset=cfg.dataset, per_class=cfg.per_class, rounds=0, width=w, out=rn.dir / "branches" / f"small-dense-round_{round:02d}",
+               data=d if cfg.dataset == "custom" else None, root=root, device=device, engine=engine, progress=progress, log=log, **over)

@@ -4,7 +4,7 @@
 
 # %% auto 0
 __all__ = ['STEMS', 'ARCHS', 'BasicBlock', 'Bottleneck', 'make_stem', 'ResNet', 'get_model', 'resnet18', 'resnet34', 'resnet50',
-           'resnet101', 'resnet152', 'count_params']
+           'resnet101', 'resnet152', 'count_params', 'matched_width', 'load_backbone']
 
 # %% ../nbs/01_models.ipynb 2
 from collections import OrderedDict
@@ -116,3 +116,39 @@ def resnet152(stem="small", in_channels=3, num_classes=10, width=1.0): return ge
 def count_params(model: nn.Module) -> int:
     "Number of parameters (BatchNorm running statistics are buffers and do not count)."
     return sum(p.numel() for p in model.parameters())
+
+# %% ../nbs/01_models.ipynb 12
+def matched_width(n_params: int,                # parameters the small dense network should have (e.g. a ticket's nonzero weights)
+                  arch: str = "resnet18", stem: str = "small", in_channels: int = 3, num_classes: int = 10) -> float:
+    "The width multiplier (a whole number of base channels / 64) whose dense network has the parameter count closest to `n_params`."
+    best, best_err = 1 / 64, float("inf")
+    for ch in range(1, 257):      # 1 … 256 base channels
+        n = count_params(get_model(arch, stem, in_channels, num_classes, ch / 64))
+        err = abs(n - n_params)
+        if err < best_err: best, best_err = ch / 64, err
+        if n > n_params: break
+    return best
+
+# %% ../nbs/01_models.ipynb 15
+def _our_name(k: str) -> str:
+    for a, b in ((".downsample.0.", ".shortcut.conv."), (".downsample.1.", ".shortcut.bn.")): k = k.replace(a, b)
+    for a, b in (("conv1.", "stem.conv."), ("bn1.", "stem.bn.")):
+        if k.startswith(a): k = b + k[len(a):]
+    return k.removeprefix("module.")
+
+def load_backbone(model: nn.Module, path) -> dict:
+    "Load matching weights from a local checkpoint into `model` in place; returns {'loaded': [...], 'fresh': [...], 'ignored': [...]}."
+    from pathlib import Path
+    path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f"No pretrained checkpoint at {path}: give the path of a local .pt/.pth file (nothing is downloaded).")
+    sd = torch.load(path, map_location="cpu", weights_only=True)
+    for key in ("state_dict", "model"):
+        if isinstance(sd, dict) and key in sd and isinstance(sd[key], dict): sd = sd[key]
+    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise ValueError(f"{path} does not hold a state dict (parameter name → tensor).")
+    own = model.state_dict()
+    sd = {_our_name(k): v for k, v in sd.items()}
+    loaded = [k for k, v in sd.items() if k in own and own[k].shape == v.shape]
+    if not loaded: raise ValueError(f"No tensor of {path} matches the model by name and shape: is it a checkpoint of this architecture?")
+    model.load_state_dict({**own, **{k: sd[k] for k in loaded}})
+    return {"loaded": loaded, "fresh": [k for k in own if k not in loaded], "ignored": [k for k in sd if k not in loaded]}

@@ -16,7 +16,7 @@ from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .data import Batches, normalize
+from .data import Batches, normalize, to_float
 from .prune import Mask, MaskedParams, save_atomic, load_checked
 
 # %% ../nbs/03_train.ipynb 4
@@ -28,7 +28,7 @@ class TrainConfig:
     momentum: float = 0.9
     weight_decay: float = 5e-4
     batch_size: int = 100
-    augment: bool = True           # random crop (+ horizontal flip where the dataset allows)
+    augment: bool|str = True       # the augmentation policy (`augment.POLICIES`; True = "base"), applied by whoever builds the Batches
     eval_every: int = 0            # evaluate on the test set every k epochs; 0: only at the end
 
     def __post_init__(self):
@@ -124,7 +124,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,  # test images 
     dtype = torch.bfloat16 if engine.prec == "bf16" else torch.float32
     correct, loss, bs = torch.zeros((), device=engine.dev), torch.zeros((), device=engine.dev), engine.eval_batch_size
     for i in range(0, len(x), bs):      # sums stay on the device: one synchronisation per evaluation
-        xb = engine.inputs(normalize(x[i:i + bs].to(engine.dev), mean, std)).to(dtype)
+        xb = engine.inputs(normalize(to_float(x[i:i + bs].to(engine.dev)), mean, std)).to(dtype)
         yb = y[i:i + bs].to(engine.dev)
         out = em(xb).float()
         loss += F.cross_entropy(out, yb, reduction="sum")
