@@ -20,7 +20,7 @@ from data_efficient_lth.models import resnet18
 
 def to_uint8(x: torch.Tensor) -> torch.Tensor:
     "0–1 float images as uint8, the form the reference pipeline starts from."
-    return (x * 255).round().to(torch.uint8)
+    return x if x.dtype == torch.uint8 else (x * 255).round().to(torch.uint8)
 
 
 class PILImages(Dataset):

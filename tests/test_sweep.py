@@ -1,0 +1,52 @@
+"`dlth sweep`: a grid of runs from the shell, resumable, summarised; a killed sweep continues where it stopped."
+import csv, json, os, signal, subprocess, time
+from pathlib import Path
+
+from conftest import BIN, dlth
+
+SMALL = ["--dataset", "synthetic", "--dataset-kwargs", '{"shape": [1, 8, 8], "num_classes": 3, "train_per_class": 20, "test_size": 60}',
+         "--width", "0.125", "--epochs", "3", "--rewind-epoch", "1", "--batch-size", "10", "--rounds", "1", "--quiet"]
+GRID = ["--grid", "per_class=4,8", "--grid", "augment=base,contrastive", "--seeds", "0,1"]
+
+
+def test_sweep_runs_every_cell_and_summarises(tmp_path):
+    out = tmp_path / "sw"
+    p = dlth("sweep", *GRID, *SMALL, "--out", out)
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert [(r["per_class"], r["augment"], r["seeds"]) for r in rows] == [("4", "base", "2"), ("4", "contrastive", "2"),
+                                                                          ("8", "base", "2"), ("8", "contrastive", "2")]
+    cfg = json.loads((out / "per_class-8_augment-contrastive" / "seed1" / "config.json").read_text())["config"]
+    assert (cfg["per_class"], cfg["augment"], cfg["seed"], cfg["epochs"]) == (8, "contrastive", 1, 3)
+    assert "| per_class | augment | seeds |" in p.stdout and (out / "sweep.html").exists()
+    shown = dlth("show", out).stdout
+    assert "| 8 | contrastive | 2 |" in shown
+    # again: nothing is recomputed
+    stamp = {q: q.stat().st_mtime_ns for q in out.rglob("*.pt")}
+    dlth("sweep", *GRID, *SMALL, "--out", out)
+    assert {q: q.stat().st_mtime_ns for q in stamp} == stamp
+
+
+def test_sweep_refuses_bad_grid_and_other_common_options(tmp_path):
+    p = dlth("sweep", "--grid", "per_class", *SMALL, "--out", tmp_path / "a", check=False)
+    assert p.returncode == 2 and "OPTION=V1,V2" in p.stderr
+    p = dlth("sweep", "--grid", "augment=base,mixup", *SMALL, "--per-class", "4", "--out", tmp_path / "b", check=False)
+    assert p.returncode == 2 and "augment='mixup'" in p.stderr and not (tmp_path / "b").exists()
+    dlth("sweep", "--grid", "per_class=4", "--seeds", "0", *SMALL, "--out", tmp_path / "c")
+    p = dlth("sweep", "--grid", "per_class=4", "--seeds", "0", *SMALL, "--lr", "0.05", "--out", tmp_path / "c", check=False)
+    assert p.returncode == 2 and "other common options" in p.stderr
+
+
+def test_killed_sweep_resumes(tmp_path):
+    out = tmp_path / "sw"
+    args = [str(BIN / "dlth"), "sweep", "--grid", "per_class=4,8,12", "--seeds", "0", *SMALL, "--epochs", "8", "--out", str(out)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "per_class-8" / "seed0" / "round_00").exists(): time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+    first = out / "per_class-4" / "seed0"
+    assert (first / "round_01" / "metrics.json").exists()
+    done_before = first.joinpath("round_01", "metrics.json").stat().st_mtime_ns
+    dlth(*args[1:])
+    assert first.joinpath("round_01", "metrics.json").stat().st_mtime_ns == done_before
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert [r["per_class"] for r in rows] == ["4", "8", "12"]
