@@ -268,8 +268,8 @@ def read_image(path, mode: str|None = "RGB") -> np.ndarray:
     return a[..., None] if a.ndim == 2 else a
 
 def _resize(a: np.ndarray, size: int, crop: int|None) -> torch.Tensor:
-    "H×W×C → C×size×size: shorter side to `size`, centre square (squashed to a square when crop is None, as small datasets are already square); then a centre crop."
-    t = torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)
+    "H×W×C → C×k×k: without `crop`, resized to size×size (small datasets are square already); with it, shorter side to `size`, then the centre crop×crop."
+    t = torch.from_numpy(np.array(a, copy=True)).permute(2, 0, 1)   # a writable copy (PIL arrays are read-only)
     dt = t.dtype
     x = t.float()[None]
     h, w = x.shape[-2:]

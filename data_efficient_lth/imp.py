@@ -355,13 +355,16 @@ def run(dataset: str = "digits",     # registered dataset name (ignored when `da
     return rn
 
 # %% ../nbs/04_imp.ipynb 18
+def _as_run(run_or_path, data=None, root=None) -> Run:
+    return run_or_path if isinstance(run_or_path, Run) else Run(run_or_path, data=as_data(data) if data is not None else None, root=root)
+
 def finetune(run_or_path,               # a `Run` or its directory
              round: int,                # whose mask to use
              epochs: int|None = None,   # default: the run's epochs
              lr: float = 0.001,
              data=None, root=None, device="auto", engine: Engine|None = None, progress: bool = True) -> dict:
     "Train round `round`'s ticket (rewind weights × mask) at a low learning rate; returns its metrics."
-    rn = run_or_path if isinstance(run_or_path, Run) else Run(run_or_path, data=as_data(data) if data is not None else None, root=root)
+    rn = _as_run(run_or_path, data, root)
     if round not in rn.rounds_done: raise ValueError(f"Round {round} is not finished in {rn.dir} (finished: {rn.rounds_done}).")
     cfg = rn.config
     tcfg = cfg.train_config(lr=lr, **({"epochs": epochs} if epochs else {}))
@@ -375,9 +378,6 @@ def finetune(run_or_path,               # a `Run` or its directory
                            round=round, lr=lr, remaining=rn.metrics(round)["remaining"])
 
 # %% ../nbs/04_imp.ipynb 32
-def _as_run(run_or_path, data=None, root=None) -> Run:
-    return run_or_path if isinstance(run_or_path, Run) else Run(run_or_path, data=as_data(data) if data is not None else None, root=root)
-
 def reinit(run_or_path, round: int, seed: int|None = None,   # seed of the fresh weights; default: the run's seed + 1
            data=None, root=None, device="auto", engine: Engine|None = None, progress: bool = True) -> dict:
     "Round `round`'s mask on freshly initialised weights, trained on the whole schedule; returns its metrics."
