@@ -5,8 +5,7 @@ For CIFAR-shaped batches (100 × 3×32×32) on the chosen device, times each pol
 prints both and their ratio. The policies are batched tensor operations with per-image parameters; the
 question is whether any of them makes training noticeably slower.
 """
-import argparse, time, sys
-from pathlib import Path
+import argparse, time
 
 import torch
 import torch.nn.functional as F

@@ -343,7 +343,8 @@ def _split_dataset(key, root=None, **over) -> ImageData:
         raise FileNotFoundError(f"{key} is not on disk: missing {folder / 'trainval.txt'} and {folder / 'test.txt'} (and the images under {folder / 'imgs'}). "
                                 f"Get {spec['note']} from {spec['url']}, put the images under {folder / 'imgs'} and write the split lists "
                                 "(one 'path class' per line); or pass root= (or set DLTH_DATA).")
-    (mean, std), url, note = spec.pop("stats"), spec.pop("url"), spec.pop("note")
+    (mean, std) = spec.pop("stats")
+    spec.pop("url"); spec.pop("note")
     return split_folder(folder, **{"mean": mean, "std": std, "name": key, **spec, **over})
 
 @register_dataset("eurosat")

@@ -16,7 +16,7 @@ import torch
 
 from .data import ImageData, load_dataset, subset_indices, long_tail_counts, split, class_sizes, Batches
 from .models import get_model, ARCHS, STEMS, load_backbone, matched_width, count_params
-from .augment import policy, policy_name, POLICIES
+from .augment import policy, policy_name
 from .prune import (Mask, magnitude_prune, random_prune, prunable_names, save_atomic, load_checked,
                                       write_json_atomic, CheckpointError)
 from .train import TrainConfig, train, Engine

@@ -11,7 +11,6 @@ import itertools, json, math, time
 from dataclasses import fields
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 

@@ -1,6 +1,5 @@
 "`dlth sweep`: a grid of runs from the shell, resumable, summarised; a killed sweep continues where it stopped."
 import csv, json, os, signal, subprocess, time
-from pathlib import Path
 
 from conftest import BIN, dlth
 
