@@ -15,7 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import imp
-from .imp import IMPConfig, Run
+from .data import load_dataset
+from .imp import IMPConfig, Run, choose_subset
 from .prune import write_json_atomic
 
 # %% ../nbs/06_sweep.ipynb 5
@@ -116,8 +117,16 @@ def run(grid: dict,                    # {option: [values]}, e.g. {"per_class": 
     todo = cells(grid)
     clash = sorted(set(common) & set(grid))
     if clash: raise ValueError(f"{', '.join(clash)} given both in grid and as a common option: choose one.")
-    for cell in todo:          # validate every cell's configuration before training anything
-        IMPConfig(dataset=dataset, **{k: v for k, v in {**common, **cell}.items() if k in {f.name for f in fields(IMPConfig)}})
+    names = {f.name for f in fields(IMPConfig)}
+    unknown = sorted(set(common) - names)
+    if unknown: raise TypeError(f"Unknown option(s) {', '.join(unknown)}. Options: {', '.join(sorted(names))}.")
+    loaded = {}
+    for cell in todo:          # every cell's configuration and subset are checked before anything trains
+        cfg = IMPConfig(dataset=dataset, **{**common, **cell})
+        key = json.dumps(cfg.dataset_kwargs, sort_keys=True)
+        if key not in loaded: loaded[key] = load_dataset(dataset, root=root, **(cfg.dataset_kwargs or {}))
+        choose_subset(loaded[key], cfg)
+    del loaded
     spec = {"dataset": dataset, "grid": {k: list(v) for k, v in grid.items()}, "seeds": seeds, "common": json.loads(json.dumps(common))}
     f = out / "sweep.json"
     if f.exists():
