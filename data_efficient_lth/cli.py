@@ -71,6 +71,10 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("run_dir"); f.add_argument("--round", type=int, required=True)
     f.add_argument("--epochs", type=int, default=None); f.add_argument("--lr", type=float, default=0.001)
     f.add_argument("--device", default="auto"); f.add_argument("--quiet", action="store_true")
+    b = sub.add_parser("baseline", help="a baseline of a round's ticket: reinit (same mask, fresh weights) or small-dense (width-matched dense network)")
+    b.add_argument("run_dir"); b.add_argument("kind", choices=["reinit", "small-dense"])
+    b.add_argument("--round", type=int, required=True); b.add_argument("--seed", type=int, default=None, help="reinit: seed of the fresh weights")
+    b.add_argument("--device", default="auto"); b.add_argument("--quiet", action="store_true")
     return p
 
 # %% ../nbs/07_cli.ipynb 5
@@ -121,6 +125,16 @@ def main(argv=None) -> int:
             m = imp.finetune(a.run_dir, a.round, epochs=a.epochs, lr=a.lr, device=a.device, progress=not a.quiet)
             print(f"round {m['round']} fine-tuned at lr {m['lr']:g} for {m['epochs']} epochs: test accuracy {m['test_acc']:.2%} "
                   f"({m['remaining']:.1f}% of conv weights remaining)")
+        elif a.command == "baseline":
+            rn = imp.Run(a.run_dir)
+            ticket = rn.metrics(a.round)["test_acc"] if a.round in rn.rounds_done else None
+            if a.kind == "reinit":
+                m = imp.reinit(rn, a.round, seed=a.seed, device=a.device, progress=not a.quiet)
+                what, acc = f"re-initialised round {a.round} (seed {m['init_seed']})", m["test_acc"]
+            else:
+                sd = imp.small_dense(rn, a.round, device=a.device, progress=not a.quiet, log=None)
+                what, acc = f"small dense network (width {sd.config.width * 64:.0f}/64) matched to round {a.round}", sd.metrics(0)["test_acc"]
+            print(f"{what}: test accuracy {acc:.2%}; the ticket of round {a.round}: {ticket:.2%}")
     except (ValueError, TypeError, FileNotFoundError, CheckpointError) as e:
         print(f"dlth: error: {e}", file=sys.stderr)
         return 2

@@ -68,3 +68,15 @@ def test_finetune_command(tmp_path):
     assert (out / "finetune" / "round_01-lr0.001-e2" / "metrics.json").exists()
     p = dlth("finetune", out, "--round", 5, check=False)
     assert p.returncode == 2 and "Round 5 is not finished" in p.stderr
+
+def test_baseline_commands(tmp_path):
+    out = tmp_path / "run"
+    dlth("imp", *TINY, "--rounds", 2, "--epochs", 3, "--out", out)
+    p = dlth("baseline", out, "reinit", "--round", 2, "--quiet")
+    assert "re-initialised round 2 (seed 1)" in p.stdout and (out / "branches" / "reinit-round_02-seed1" / "metrics.json").exists()
+    p = dlth("baseline", out, "small-dense", "--round", 2, "--quiet")
+    assert "small dense network (width" in p.stdout
+    cfg = json.loads((out / "branches" / "small-dense-round_02" / "config.json").read_text())["config"]
+    assert cfg["width"] < 0.25 and cfg["rounds"] == 0          # narrower than the run's width 0.25
+    p = dlth("baseline", out, "reinit", "--round", 7, check=False)
+    assert p.returncode == 2 and "Round 7 is not finished" in p.stderr
