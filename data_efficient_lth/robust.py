@@ -6,7 +6,8 @@
 __all__ = ['CORRUPTIONS', 'STAGES', 'gaussian_noise', 'shot_noise', 'impulse_noise', 'speckle_noise', 'gaussian_blur',
            'defocus_blur', 'glass_blur', 'motion_blur', 'zoom_blur', 'fog', 'frost', 'snow', 'spatter', 'brightness',
            'contrast', 'saturate', 'jpeg_compression', 'pixelate', 'elastic_transform', 'corrupt', 'shifted_digits',
-           'Normalized', 'fgsm', 'pgd', 'accuracy', 'adversarial_accuracy', 'stage_features', 'linear_cka']
+           'Normalized', 'fgsm', 'pgd', 'accuracy', 'adversarial_accuracy', 'stage_features', 'linear_cka',
+           'robustness', 'robustness_figure', 'cka_figure', 'compare_table']
 
 # %% ../nbs/08_robust.ipynb 2
 import io, math
@@ -317,3 +318,85 @@ def linear_cka(X: torch.Tensor, Y: torch.Tensor) -> float:
     num = (Y.T @ X).norm() ** 2
     den = (X.T @ X).norm() * (Y.T @ Y).norm()
     return float(num / den) if den > 0 else 0.0
+
+# %% ../nbs/08_robust.ipynb 19
+def robustness(run,                              # a `Run` or its directory
+               rounds=None,                      # default: every finished round
+               corruptions=tuple(CORRUPTIONS),
+               severities=(1, 2, 3, 4, 5),
+               attacks=("fgsm", "pgd"), eps: float = 8 / 255, steps: int = 10,
+               shift: ImageData|None = None,     # another test set: its x_test, or (if none) the images of the run's test split
+               cka: bool = True,
+               max_test: int|None = None,        # evaluate on a seeded sample of this many test images
+               seed: int = 0, device="cpu", progress: bool = True) -> pd.DataFrame:
+    "Clean, corrupted, adversarial and shifted accuracy (%), and CKA with dense, for each round of `run`."
+    from tqdm.auto import tqdm
+    from data_efficient_lth.imp import Run
+    from data_efficient_lth.data import split
+    rn = run if isinstance(run, Run) else Run(run)
+    rounds = rn.rounds_done if rounds is None else list(rounds)
+    if 0 not in rn.rounds_done: raise ValueError(f"{rn.dir}: round 0 (the dense network) is not finished, so there is nothing to compare with.")
+    missing = [r for r in rounds if r not in rn.rounds_done]
+    if missing: raise ValueError(f"Rounds {missing} are not finished in {rn.dir} (finished: {rn.rounds_done}).")
+    d = rn.data()
+    _, _, xte, yte = split(d, rn.subset)
+    pick = torch.arange(len(xte))
+    if max_test and max_test < len(xte): pick = torch.randperm(len(xte), generator=torch.Generator().manual_seed(seed))[:max_test]
+    x, y = to_float(xte[pick]).to(device), yte[pick].to(device)
+    models = {r: Normalized(rn.model(r, device).float(), d.mean, d.std).to(device).eval() for r in sorted(set(rounds) | {0})}
+    rows = {r: {"round": r, "remaining": rn.metrics(r)["remaining"], "clean": 100 * accuracy(models[r], x, y)} for r in rounds}
+    jobs = [(c, s) for c in corruptions for s in severities]
+    per = {(r, c): [] for r in rounds for c in corruptions}
+    for c, s in tqdm(jobs, desc="corruptions", disable=not progress, leave=False):
+        xc = corrupt(x, c, s, seed=seed)
+        for r in rounds: per[r, c].append(100 * accuracy(models[r], xc, y))
+    for r in rounds:
+        for c in corruptions: rows[r][c] = float(np.mean(per[r, c]))
+        if corruptions: rows[r]["corruption_mean"] = float(np.mean([rows[r][c] for c in corruptions]))
+        for a in attacks: rows[r][a] = 100 * adversarial_accuracy(models[r], x, y, a, eps, steps, seed=seed)
+    if shift is not None:
+        if shift.x_test is not None: xs, ys = to_float(shift.x_test).to(device), shift.y_test.to(device)
+        else:
+            _, _, xs, ys = split(shift, rn.subset)
+            xs, ys = to_float(xs[pick]).to(device), ys[pick].to(device)
+        for r in rounds: rows[r]["shift"] = 100 * accuracy(models[r], xs, ys)
+    if cka:
+        dense = stage_features(models[0].model, x, d.mean, d.std)
+        for r in rounds:
+            fr = stage_features(models[r].model, x, d.mean, d.std)
+            for s in STAGES: rows[r][f"cka_{s}"] = linear_cka(dense[s], fr[s])
+    return pd.DataFrame([rows[r] for r in rounds]).set_index("round")
+
+def robustness_figure(df: pd.DataFrame):
+    "Accuracy (clean, mean over corruptions, attacks, shift) against % remaining; round 0 (dense) at the left, dotted lines at its values."
+    import plotly.graph_objects as go
+    fig = go.Figure()
+    cols = [c for c in ("clean", "corruption_mean", "shift", "fgsm", "pgd") if c in df]
+    colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
+    for c, col in zip(cols, colors):
+        fig.add_trace(go.Scatter(x=df["remaining"], y=df[c], mode="lines+markers", name=c.replace("_", " "), line=dict(color=col)))
+        if 0 in df.index: fig.add_hline(y=df.loc[0, c], line=dict(color=col, dash="dot"))
+    fig.update_xaxes(type="log", autorange="reversed", title="% of conv weights remaining")
+    fig.update_yaxes(title="accuracy (%)")
+    fig.update_layout(title="Dense (dotted) and tickets under corruption, shift and attack", template="plotly_white", height=420)
+    return fig
+
+def cka_figure(df: pd.DataFrame):
+    "Linear CKA of each stage's features with the dense network's, against % remaining."
+    import plotly.graph_objects as go
+    fig = go.Figure()
+    for s in STAGES:
+        if f"cka_{s}" in df: fig.add_trace(go.Scatter(x=df["remaining"], y=df[f"cka_{s}"], mode="lines+markers", name=s))
+    fig.update_xaxes(type="log", autorange="reversed", title="% of conv weights remaining")
+    fig.update_yaxes(title="linear CKA with the dense network", range=[0, 1.02])
+    fig.update_layout(title="How far each stage's representation moves from the dense network's", template="plotly_white", height=380)
+    return fig
+
+def compare_table(df: pd.DataFrame) -> pd.DataFrame:
+    "Dense (round 0) against the best ticket (by clean accuracy, chosen on the test set) for every measure."
+    tickets = df[df.index > 0]
+    if tickets.empty or 0 not in df.index: raise ValueError("Need round 0 and at least one pruned round.")
+    best = tickets["clean"].idxmax()
+    out = pd.DataFrame({"dense": df.loc[0], f"best ticket (round {best})": df.loc[best]}).drop(["remaining"])
+    out["difference"] = out.iloc[:, 1] - out.iloc[:, 0]
+    return out
