@@ -34,6 +34,7 @@ class IMPConfig:
     arch: str = "resnet18"
     stem: str = "auto"               # "small" (32/64-px images), "full" (224-px) or "auto" (the dataset's: `ImageData.stem`)
     width: float = 1.0               # width multiplier of the base 64 channels
+    head: str = "linear"             # classifier: "linear", "cosine" (cosine softmax) or "tvmf" (t-vMF, κ 16)
     rounds: int = 16                 # pruning rounds after the dense round 0
     prune_rate: float = 0.2          # fraction of the remaining weights pruned per round
     prune: str = "magnitude"         # "magnitude" (IMP) or "random" (the random-pruning baseline)
@@ -47,6 +48,8 @@ class IMPConfig:
     weight_decay: float = 5e-4
     batch_size: int = 100
     augment: str = "base"            # augmentation policy: none, base, contrastive, randaugment, autoaugment, each optionally +blur
+    aux_cosine: float = 0.0          # weight of the cosine-embedding auxiliary loss (0: off)
+    advprop: bool = False            # AdvProp: auxiliary BatchNorms trained on 1-step PGD examples (ε 8/255, step 2/255)
     eval_every: int = 0              # also evaluate every k epochs (best-epoch accuracy is then reported, labelled as chosen on the test set)
     precision: str = "auto"          # "auto" (bf16 where the device computes it natively), "bf16" or "fp32"
     seed: int = 0
@@ -72,7 +75,7 @@ class IMPConfig:
     def train_config(self, **over) -> TrainConfig:
         "The recipe of one round."
         kw = dict(epochs=self.epochs, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay,
-                  batch_size=self.batch_size, augment=self.augment, eval_every=self.eval_every)
+                  batch_size=self.batch_size, augment=self.augment, eval_every=self.eval_every, aux_cosine=self.aux_cosine, advprop=self.advprop)
         return TrainConfig(**{**kw, **over})
 
     def to_json(self) -> dict: return json.loads(json.dumps(asdict(self)))
@@ -131,7 +134,8 @@ def _engine(engine: Engine|None, device, cfg: IMPConfig) -> Engine:
 
 def build_model(cfg: IMPConfig, data: ImageData, device="cpu"):
     "A fresh network for `cfg` and `data`, initialised from the global RNG."
-    return get_model(cfg.arch, data.stem if cfg.stem == "auto" else cfg.stem, data.channels, data.num_classes, cfg.width).to(device)
+    return get_model(cfg.arch, data.stem if cfg.stem == "auto" else cfg.stem, data.channels, data.num_classes, cfg.width,
+                     cfg.head, cfg.advprop).to(device)
 
 def _train_and_save(folder: Path, model, mask: Mask, data: ImageData, xtr, ytr, test, tcfg: TrainConfig, seed: int, engine: Engine,
                     start_epoch=0, on_epoch=None, checkpoint_minutes=5.0, progress=True, desc="train", started=None, **extra) -> dict:

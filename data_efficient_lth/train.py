@@ -4,7 +4,7 @@
 
 # %% auto 0
 __all__ = ['TrainConfig', 'cosine_lr', 'pick_device', 'cpu_has_bf16', 'resolve_precision', 'Engine', 'eval_model', 'evaluate',
-           'Compiled', 'train']
+           'Compiled', 'loss_fn', 'advprop_examples', 'train']
 
 # %% ../nbs/03_train.ipynb 2
 import copy, math, os, time, warnings
@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from .data import Batches, normalize, to_float
 from .prune import Mask, MaskedParams, save_atomic, load_checked
+from .models import DualBatchNorm2d, use_aux_bn
 
 # %% ../nbs/03_train.ipynb 4
 @dataclass
@@ -30,6 +31,10 @@ class TrainConfig:
     batch_size: int = 100
     augment: bool|str = True       # the augmentation policy (`augment.POLICIES`; True = "base"), applied by whoever builds the Batches
     eval_every: int = 0            # evaluate on the test set every k epochs; 0: only at the end
+    aux_cosine: float = 0.0        # weight of the cosine-embedding auxiliary loss, 1 − cos(logits, one-hot label); 0: off
+    advprop: bool = False          # AdvProp: also train on 1-step PGD examples through auxiliary BatchNorms (model built with advprop=True)
+    adv_eps: float = 8 / 255       # AdvProp's perturbation bound, in 0–1 pixel units
+    adv_step: float = 2 / 255      # AdvProp's step, in 0–1 pixel units
 
     def __post_init__(self):
         checks = [("epochs", self.epochs >= 1 and int(self.epochs) == self.epochs, "a positive integer"),
@@ -37,7 +42,9 @@ class TrainConfig:
                   ("momentum", 0 <= self.momentum < 1, "a value in [0, 1)"),
                   ("weight_decay", self.weight_decay >= 0, "a non-negative value"),
                   ("batch_size", self.batch_size >= 2 and int(self.batch_size) == self.batch_size, "an integer ≥ 2 (BatchNorm needs two images)"),
-                  ("eval_every", self.eval_every >= 0, "0 (end of round only) or a positive number of epochs")]
+                  ("eval_every", self.eval_every >= 0, "0 (end of round only) or a positive number of epochs"),
+                  ("aux_cosine", self.aux_cosine >= 0, "a non-negative weight (0: off)"),
+                  ("adv_eps", self.adv_eps >= 0 and self.adv_step >= 0, "non-negative pixel bounds (adv_eps, adv_step)")]
         for name, ok, want in checks:
             if not ok: raise ValueError(f"{name}={getattr(self, name)!r}: expected {want}.")
 
@@ -147,6 +154,28 @@ class Compiled:
             except Exception as e: self._fallback(e)
         return self.model(x)
 
+def loss_fn(out: torch.Tensor, y: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
+    "Cross-entropy, plus `cfg.aux_cosine` × the cosine-embedding loss 1 − cos(logits, one-hot(y))."
+    out = out.float()
+    loss = F.cross_entropy(out, y)
+    if cfg.aux_cosine: loss = loss + cfg.aux_cosine * (1 - F.cosine_similarity(out, F.one_hot(y, out.shape[1]).float(), dim=1)).mean()
+    return loss
+
+def advprop_examples(step_model, model, xb, yb, batches, cfg: TrainConfig, engine) -> torch.Tensor:
+    "1-step PGD from a random start in the ε-ball, through the auxiliary BatchNorms; pixel-space bounds on normalised inputs."
+    std = torch.tensor(batches.std, device=xb.device, dtype=xb.dtype).view(1, -1, 1, 1)
+    mean = torch.tensor(batches.mean, device=xb.device, dtype=xb.dtype).view(1, -1, 1, 1)
+    lo, hi, eps, step = (0 - mean) / std, (1 - mean) / std, cfg.adv_eps / std, cfg.adv_step / std
+    start = (torch.rand(xb.shape, generator=batches.g) * 2 - 1).to(xb.device, xb.dtype) * eps
+    adv = torch.maximum(torch.minimum(xb + start, hi), lo).detach().requires_grad_(True)
+    use_aux_bn(model, True)
+    try:
+        with engine.autocast(): out = step_model(engine.inputs(adv))
+        grad, = torch.autograd.grad(F.cross_entropy(out.float(), yb), adv)
+    finally: use_aux_bn(model, False)
+    adv = adv.detach() + step * grad.sign()
+    return torch.maximum(torch.minimum(torch.maximum(torch.minimum(adv, xb + eps), xb - eps), hi), lo).detach()
+
 def _state(model, opt, batches, epoch, history):
     return {"model": model.state_dict(), "opt": opt.state_dict(), "rng": batches.g.get_state(), "epoch": epoch, "history": history}
 
@@ -167,6 +196,8 @@ def train(model: nn.Module,
         raise ValueError(f"start_epoch={start_epoch} must lie in [0, epochs={cfg.epochs}): rewind to an epoch before the end.")
     engine = engine or Engine(device=batches.x.device)
     dev = engine.dev
+    if cfg.advprop and not any(isinstance(m, DualBatchNorm2d) for m in model.modules()):
+        raise ValueError("advprop=True needs a model with auxiliary BatchNorms: build it with advprop=True (e.g. resnet18(advprop=True)).")
     engine.prepare(model)
     step_model = Compiled(model) if engine.compile else model
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
@@ -187,8 +218,15 @@ def train(model: nn.Module,
         for g in opt.param_groups: g["lr"] = cosine_lr(epoch, cfg)
         tot_loss, tot_correct, n = torch.zeros((), device=dev), torch.zeros((), device=dev), 0
         for xb, yb in batches:
+            if cfg.advprop: xadv = advprop_examples(step_model, model, xb, yb, batches, cfg, engine)
             with engine.autocast(): out = step_model(engine.inputs(xb))
-            loss = F.cross_entropy(out.float(), yb)
+            loss = loss_fn(out, yb, cfg)
+            if cfg.advprop:      # the mean of the clean and the adversarial loss, each through its own BatchNorms
+                use_aux_bn(model, True)
+                try:
+                    with engine.autocast(): out_adv = step_model(engine.inputs(xadv))
+                finally: use_aux_bn(model, False)
+                loss = 0.5 * (loss + loss_fn(out_adv, yb, cfg))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
