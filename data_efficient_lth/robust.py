@@ -10,7 +10,7 @@ __all__ = ['CORRUPTIONS', 'STAGES', 'gaussian_noise', 'shot_noise', 'impulse_noi
            'robustness', 'robustness_figure', 'cka_figure', 'compare_table']
 
 # %% ../nbs/08_robust.ipynb 2
-import io, math
+import math
 
 import numpy as np
 import pandas as pd
