@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 from .augment import rgb_to_hsv, hsv_to_rgb, grayscale
 from .data import ImageData, normalize, to_float
+from .train import Engine, eval_model
 
 # %% ../nbs/08_robust.ipynb 5
 def _pick(c, severity):
@@ -328,8 +329,9 @@ def robustness(run,                              # a `Run` or its directory
                shift: ImageData|None = None,     # another test set: its x_test, or (if none) the images of the run's test split
                cka: bool = True,
                max_test: int|None = None,        # evaluate on a seeded sample of this many test images
+               cifar10c_root=None,               # CIFAR-10 runs: read the official CIFAR-10-C files from here instead of corrupting the test split
                seed: int = 0, device="cpu", progress: bool = True) -> pd.DataFrame:
-    "Clean, corrupted, adversarial and shifted accuracy (%), and CKA with dense, for each round of `run`."
+    "Clean, corrupted, adversarial and shifted accuracy (%), and CKA with dense, for each round of `run`. Attacks run in fp32; the rest is evaluated as the run's rounds were (BatchNorm folded, the run's precision)."
     from tqdm.auto import tqdm
     from data_efficient_lth.imp import Run
     from data_efficient_lth.data import split
@@ -344,12 +346,27 @@ def robustness(run,                              # a `Run` or its directory
     if max_test and max_test < len(xte): pick = torch.randperm(len(xte), generator=torch.Generator().manual_seed(seed))[:max_test]
     x, y = to_float(xte[pick]).to(device), yte[pick].to(device)
     models = {r: Normalized(rn.model(r, device).float(), d.mean, d.std).to(device).eval() for r in sorted(set(rounds) | {0})}
-    rows = {r: {"round": r, "remaining": rn.metrics(r)["remaining"], "clean": 100 * accuracy(models[r], x, y)} for r in rounds}
+    # clean, corrupted and shifted accuracy with the engine's evaluation (BatchNorm folded, bf16 where native), as the runs report it
+    eng = Engine(device=device, precision=rn.config.precision)
+    folded = {r: eval_model(models[r].model, eng) for r in rounds}
+    dtype = torch.bfloat16 if eng.prec == "bf16" else torch.float32
+    @torch.inference_mode()
+    def acc(r, xx, yy):
+        bs, correct = eng.eval_batch_size, 0
+        for i in range(0, len(xx), bs):
+            xb = eng.inputs(normalize(xx[i:i + bs].to(eng.dev), d.mean, d.std)).to(dtype)
+            correct += int((folded[r](xb).float().argmax(1) == yy[i:i + bs].to(eng.dev)).sum())
+        return 100 * correct / max(1, len(xx))
+    rows = {r: {"round": r, "remaining": rn.metrics(r)["remaining"], "clean": acc(r, x, y)} for r in rounds}
     jobs = [(c, s) for c in corruptions for s in severities]
     per = {(r, c): [] for r in rounds for c in corruptions}
     for c, s in tqdm(jobs, desc="corruptions", disable=not progress, leave=False):
-        xc = corrupt(x, c, s, seed=seed)
-        for r in rounds: per[r, c].append(100 * accuracy(models[r], xc, y))
+        if cifar10c_root is None: xc, yc = corrupt(x, c, s, seed=seed), y
+        else:
+            from data_efficient_lth.data import load_dataset
+            off = load_dataset("cifar10c", root=cifar10c_root, corruption=c, severity=s)
+            xc, yc = to_float(off.x_test).to(device), off.y_test.to(device)
+        for r in rounds: per[r, c].append(acc(r, xc, yc))
     for r in rounds:
         for c in corruptions: rows[r][c] = float(np.mean(per[r, c]))
         if corruptions: rows[r]["corruption_mean"] = float(np.mean([rows[r][c] for c in corruptions]))
@@ -359,7 +376,7 @@ def robustness(run,                              # a `Run` or its directory
         else:
             _, _, xs, ys = split(shift, rn.subset)
             xs, ys = to_float(xs[pick]).to(device), ys[pick].to(device)
-        for r in rounds: rows[r]["shift"] = 100 * accuracy(models[r], xs, ys)
+        for r in rounds: rows[r]["shift"] = acc(r, xs, ys)
     if cka:
         dense = stage_features(models[0].model, x, d.mean, d.std)
         for r in rounds:
