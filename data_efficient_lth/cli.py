@@ -62,6 +62,9 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--root", default=None, help="folder with the dataset's files, for datasets read from disk")
     w.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default: auto)")
     w.add_argument("--quiet", action="store_true", help="no progress bars")
+    w.add_argument("--executor", choices=["auto", "local", "ray"], default="auto",
+                   help="local: in this process; ray: one task per run on a Ray cluster; auto (default): Ray when --address or $RAY_ADDRESS names a cluster")
+    w.add_argument("--address", default=None, help="Ray cluster address, e.g. 10.0.0.1:6379 (default: $RAY_ADDRESS, or a new local Ray instance)")
     _add_config_options(w)
     s = sub.add_parser("show", help="print a run's (or a sweep's) results and verdict")
     s.add_argument("run_dir")
@@ -108,11 +111,11 @@ def main(argv=None) -> int:
                          progress=not a.quiet, checkpoint_minutes=a.checkpoint_minutes, **config)
             print(f"report: {viz.report(rn)}")
         elif a.command == "sweep":
-            skip = {"command", "grid", "seeds", "dataset", "out", "root", "device", "quiet"}
+            skip = {"command", "grid", "seeds", "dataset", "out", "root", "device", "quiet", "executor", "address"}
             common = {k: v for k, v in vars(a).items() if k not in skip and v is not None}
             grid = dict(parse_grid(g) for g in a.grid)
             sw = sweep.run(grid, seeds=[int(x) for x in a.seeds.split(",") if x.strip()], out=a.out, dataset=a.dataset, root=a.root,
-                           device=a.device, progress=not a.quiet, **common)
+                           device=a.device, progress=not a.quiet, executor=a.executor, address=a.address, **common)
             print(sw.table()); print(f"report: {sweep.write_report(sw)}")
         elif a.command == "show":
             if (Path(a.run_dir) / "sweep.json").exists(): print(sweep.Sweep(a.run_dir).table())
@@ -135,7 +138,7 @@ def main(argv=None) -> int:
                 sd = imp.small_dense(rn, a.round, device=a.device, progress=not a.quiet, log=None)
                 what, acc = f"small dense network (width {sd.config.width * 64:.0f}/64) matched to round {a.round}", sd.metrics(0)["test_acc"]
             print(f"{what}: test accuracy {acc:.2%}; the ticket of round {a.round}: {ticket:.2%}")
-    except (ValueError, TypeError, FileNotFoundError, CheckpointError) as e:
+    except (ValueError, TypeError, FileNotFoundError, CheckpointError, ConnectionError) as e:   # ConnectionError: a Ray cluster that cannot be reached
         print(f"dlth: error: {e}", file=sys.stderr)
         return 2
     return 0
