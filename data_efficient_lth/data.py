@@ -5,9 +5,9 @@
 # %% auto 0
 __all__ = ['DATASETS', 'CIFAR', 'CIFAR10C_CORRUPTIONS', 'IMAGENET_STATS', 'SPLIT_FOLDERS', 'IMAGE_SUFFIXES', 'as_images',
            'to_float', 'as_labels', 'ImageData', 'register_dataset', 'load_dataset', 'digits', 'data_root', 'cifar10',
-           'cifar100', 'cifar10c_folder', 'cifar10c', 'cifar102', 'read_image', 'F_interp', 'read_split_list',
-           'split_folder', 'eurosat', 'isic', 'clamm', 'imagefolder', 'imagenet', 'synthetic', 'class_sizes',
-           'long_tail_counts', 'subset_indices', 'split', 'normalize', 'random_crop', 'random_hflip', 'Batches']
+           'cifar100', 'cifar10c_folder', 'cifar10c', 'cifar102', 'read_image', 'read_split_list', 'split_folder',
+           'eurosat', 'isic', 'clamm', 'imagefolder', 'imagenet', 'synthetic', 'class_sizes', 'long_tail_counts',
+           'subset_indices', 'split', 'normalize', 'random_crop', 'random_hflip', 'Batches']
 
 # %% ../nbs/00_data.ipynb 2
 from dataclasses import dataclass
@@ -274,18 +274,22 @@ def _resize(a: np.ndarray, size: int, crop: int|None) -> torch.Tensor:
     x = t.float()[None]
     h, w = x.shape[-2:]
     if crop is None and (h, w) != (size, size):
-        x = F_interp(x, (size, size))
+        x = _interp(x, (size, size))
     elif crop is not None:
         s = size / min(h, w)
-        if (h, w) != (round(h * s), round(w * s)): x = F_interp(x, (max(size, round(h * s)), max(size, round(w * s))))
+        if (h, w) != (round(h * s), round(w * s)): x = _interp(x, (max(size, round(h * s)), max(size, round(w * s))))
         h, w = x.shape[-2:]
         k = crop
         x = x[..., (h - k) // 2:(h - k) // 2 + k, (w - k) // 2:(w - k) // 2 + k]
     x = x[0]
     return x.round().clamp(0, 255).to(dt) if dt == torch.uint8 else x
 
-def F_interp(x, size):
+def _interp(x, size):
     return torch.nn.functional.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
+
+def _load_image(path, mode, size: int, crop: int|None, test: bool) -> torch.Tensor:
+    "One file as stored in an ImageData: test images centre-cropped to `crop`; training images to `size` (square) under the 224-px protocol."
+    return _resize(read_image(path, mode), size, crop if test else (size if crop else None))
 
 def read_split_list(folder: Path, name: str) -> list[tuple[Path, str]]:
     "Lines `path class` of `folder/name`; paths relative to `folder` (or to `folder/imgs`)."
@@ -319,7 +323,7 @@ def split_folder(folder,                     # holds imgs/, trainval.txt and tes
     if all(c.lstrip("-").isdigit() for c in names): to_idx = int
     else:
         classes = sorted(set(names)); to_idx = {c: i for i, c in enumerate(classes)}.__getitem__
-    load = lambda rows, test: torch.stack([_resize(read_image(p, mode), size, crop if test else (size if crop else None)) for p, _ in rows])
+    load = lambda rows, test: torch.stack([_load_image(p, mode, size, crop, test) for p, _ in rows])
     x_train, x_test = load(tr, False), load(te, True)
     y_train, y_test = torch.tensor([to_idx(c) for _, c in tr]), torch.tensor([to_idx(c) for _, c in te])
     kw.setdefault("name", folder.name)
@@ -337,8 +341,8 @@ SPLIT_FOLDERS = {
 
 def _split_dataset(key, root=None, **over) -> ImageData:
     spec = dict(SPLIT_FOLDERS[key]); base = data_root(root)
-    folder = base if (base / "trainval.txt").exists() else base / spec.pop("folder")
-    spec.pop("folder", None)
+    name = spec.pop("folder")
+    folder = base if (base / "trainval.txt").exists() else base / name
     if not (folder / "trainval.txt").exists():
         raise FileNotFoundError(f"{key} is not on disk: missing {folder / 'trainval.txt'} and {folder / 'test.txt'} (and the images under {folder / 'imgs'}). "
                                 f"Get {spec['note']} from {spec['url']}, put the images under {folder / 'imgs'} and write the split lists "
@@ -388,7 +392,7 @@ def imagefolder(path,                          # holds train/ and val/ (or test/
         xs, ys = [], []
         for i, c in enumerate(classes):
             for p in pick(tree.get(c, []), k):
-                xs.append(_resize(read_image(p, mode), size, crop if test else (size if crop else None))); ys.append(i)
+                xs.append(_load_image(p, mode, size, crop, test)); ys.append(i)
         return torch.stack(xs), torch.tensor(ys)
     (x_train, y_train), (x_test, y_test) = load(tr, train_per_class, False), load(te, test_per_class, True)
     kw.setdefault("name", path.name); kw.setdefault("stem", "full" if crop else None)

@@ -17,9 +17,12 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from tqdm.auto import tqdm
+
 from .augment import rgb_to_hsv, hsv_to_rgb, grayscale
-from .data import ImageData, normalize, to_float
-from .train import Engine, eval_model
+from .data import ImageData, normalize, to_float, load_dataset, split
+from .imp import Run
+from .train import Engine, eval_model, evaluate_prepared
 
 # %% ../nbs/08_robust.ipynb 5
 def _pick(c, severity):
@@ -241,7 +244,6 @@ def corrupt(x: torch.Tensor, name: str, severity: int, seed: int = 0) -> torch.T
 # %% ../nbs/08_robust.ipynb 9
 def shifted_digits(kind: str = "thick") -> ImageData:
     "scikit-learn's digits with thicker strokes (`'thick'`) or at half resolution (`'lowres'`), same order and labels as `load_dataset('digits')`."
-    from data_efficient_lth.data import load_dataset
     d = load_dataset("digits")
     x = to_float(d.x_train)
     if kind == "thick": y = F.max_pool2d(F.pad(x, (0, 1, 0, 1), mode="replicate"), 2, stride=1)
@@ -274,7 +276,7 @@ def pgd(model, x, y, eps: float = 8 / 255, step: float = 2 / 255, steps: int = 1
         adv = adv.detach().requires_grad_(True)
         F.cross_entropy(model(adv), y).backward()
         adv = adv.detach() + step * adv.grad.sign()
-        adv = torch.minimum(torch.maximum(adv, x - eps), x + eps).clamp(0, 1)
+        adv = adv.clamp(x - eps, x + eps).clamp(0, 1)
     return adv.detach()
 
 @torch.no_grad()
@@ -332,9 +334,6 @@ def robustness(run,                              # a `Run` or its directory
                cifar10c_root=None,               # CIFAR-10 runs: read the official CIFAR-10-C files from here instead of corrupting the test split
                seed: int = 0, device="cpu", progress: bool = True) -> pd.DataFrame:
     "Clean, corrupted, adversarial and shifted accuracy (%), and CKA with dense, for each round of `run`. Attacks run in fp32; the rest is evaluated as the run's rounds were (BatchNorm folded, the run's precision)."
-    from tqdm.auto import tqdm
-    from data_efficient_lth.imp import Run
-    from data_efficient_lth.data import split
     rn = run if isinstance(run, Run) else Run(run)
     rounds = rn.rounds_done if rounds is None else list(rounds)
     if 0 not in rn.rounds_done: raise ValueError(f"{rn.dir}: round 0 (the dense network) is not finished, so there is nothing to compare with.")
@@ -349,21 +348,13 @@ def robustness(run,                              # a `Run` or its directory
     # clean, corrupted and shifted accuracy with the engine's evaluation (BatchNorm folded, bf16 where native), as the runs report it
     eng = Engine(device=device, precision=rn.config.precision)
     folded = {r: eval_model(models[r].model, eng) for r in rounds}
-    dtype = torch.bfloat16 if eng.prec == "bf16" else torch.float32
-    @torch.inference_mode()
-    def acc(r, xx, yy):
-        bs, correct = eng.eval_batch_size, 0
-        for i in range(0, len(xx), bs):
-            xb = eng.inputs(normalize(xx[i:i + bs].to(eng.dev), d.mean, d.std)).to(dtype)
-            correct += int((folded[r](xb).float().argmax(1) == yy[i:i + bs].to(eng.dev)).sum())
-        return 100 * correct / max(1, len(xx))
+    def acc(r, xx, yy): return 100 * evaluate_prepared(folded[r], xx, yy, d.mean, d.std, eng)["test_acc"]
     rows = {r: {"round": r, "remaining": rn.metrics(r)["remaining"], "clean": acc(r, x, y)} for r in rounds}
     jobs = [(c, s) for c in corruptions for s in severities]
     per = {(r, c): [] for r in rounds for c in corruptions}
     for c, s in tqdm(jobs, desc="corruptions", disable=not progress, leave=False):
         if cifar10c_root is None: xc, yc = corrupt(x, c, s, seed=seed), y
         else:
-            from data_efficient_lth.data import load_dataset
             off = load_dataset("cifar10c", root=cifar10c_root, corruption=c, severity=s)
             xc, yc = to_float(off.x_test).to(device), off.y_test.to(device)
         for r in rounds: per[r, c].append(acc(r, xc, yc))

@@ -4,7 +4,7 @@
 
 # %% auto 0
 __all__ = ['TrainConfig', 'cosine_lr', 'pick_device', 'cpu_has_bf16', 'resolve_precision', 'Engine', 'eval_model', 'evaluate',
-           'Compiled', 'loss_fn', 'advprop_examples', 'train']
+           'evaluate_prepared', 'Compiled', 'loss_fn', 'advprop_examples', 'train']
 
 # %% ../nbs/03_train.ipynb 2
 import copy, math, os, time, warnings
@@ -127,7 +127,11 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,  # test images 
              mean, std, engine: Engine|None = None) -> dict:
     "Accuracy and mean cross-entropy on the whole of `x`."
     engine = engine or Engine(device=next(model.parameters()).device, precision="fp32", fold_bn=False)
-    em = eval_model(model, engine)
+    return evaluate_prepared(eval_model(model, engine), x, y, mean, std, engine)
+
+@torch.inference_mode()
+def evaluate_prepared(em: nn.Module, x: torch.Tensor, y: torch.Tensor, mean, std, engine: Engine) -> dict:
+    "`evaluate` with a model already made by `eval_model(model, engine)`: for many test sets, fold once."
     dtype = torch.bfloat16 if engine.prec == "bf16" else torch.float32
     correct, loss, bs = torch.zeros((), device=engine.dev), torch.zeros((), device=engine.dev), engine.eval_batch_size
     for i in range(0, len(x), bs):      # sums stay on the device: one synchronisation per evaluation
@@ -167,14 +171,14 @@ def advprop_examples(step_model, model, xb, yb, batches, cfg: TrainConfig, engin
     mean = torch.tensor(batches.mean, device=xb.device, dtype=xb.dtype).view(1, -1, 1, 1)
     lo, hi, eps, step = (0 - mean) / std, (1 - mean) / std, cfg.adv_eps / std, cfg.adv_step / std
     start = (torch.rand(xb.shape, generator=batches.g) * 2 - 1).to(xb.device, xb.dtype) * eps
-    adv = torch.maximum(torch.minimum(xb + start, hi), lo).detach().requires_grad_(True)
+    adv = (xb + start).clamp(lo, hi).detach().requires_grad_(True)
     use_aux_bn(model, True)
     try:
         with engine.autocast(): out = step_model(engine.inputs(adv))
         grad, = torch.autograd.grad(F.cross_entropy(out.float(), yb), adv)
     finally: use_aux_bn(model, False)
     adv = adv.detach() + step * grad.sign()
-    return torch.maximum(torch.minimum(torch.maximum(torch.minimum(adv, xb + eps), xb - eps), hi), lo).detach()
+    return adv.clamp(xb - eps, xb + eps).clamp(lo, hi).detach()
 
 def _state(model, opt, batches, epoch, history):
     return {"model": model.state_dict(), "opt": opt.state_dict(), "rng": batches.g.get_state(), "epoch": epoch, "history": history}

@@ -13,18 +13,18 @@ def _run(engine):
     ds = load_dataset("synthetic", shape=(3, 8, 8), num_classes=3, train_per_class=20, test_size=30, seed=0)
     torch.manual_seed(0)
     m = resnet18(num_classes=3, width=0.125)
-    _run.start = {k: v.detach().clone() for k, v in m.named_parameters()}
+    start = {k: v.detach().clone() for k, v in m.named_parameters()}
     mask = magnitude_prune(m.state_dict(), Mask.ones(m), 0.5)
     hist = train(m, Batches(ds.x_train, ds.y_train, ds.mean, ds.std, 20, crop_pad=1, seed=0), TrainConfig(epochs=2),
                  test=(ds.x_test, ds.y_test), mask=mask, progress=False, engine=engine)
-    return m, mask, hist
+    return m, mask, hist, start
 
 
 def test_compiled_training_matches_eager_and_keeps_pruned_weights_zero():
-    eager, mask, h_eager = _run(Engine(device="cpu", precision="fp32", compile=False))
+    eager, mask, h_eager, start = _run(Engine(device="cpu", precision="fp32", compile=False))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        comp, _, h_comp = _run(Engine(device="cpu", precision="fp32", compile=True))
+        comp, _, h_comp, _ = _run(Engine(device="cpu", precision="fp32", compile=True))
     assert not [w for w in caught if "training runs eagerly" in str(w.message)], "compilation fell back to eager: the compiled path was not tested"
     for a, b in zip(h_eager, h_comp):
         assert abs(a["loss"] - b["loss"]) < 1e-3 * max(1.0, abs(a["loss"]))
@@ -33,5 +33,5 @@ def test_compiled_training_matches_eager_and_keeps_pruned_weights_zero():
         assert pc[k][~v].eq(0).all()
         # kernels differ in rounding, and six SGD steps at lr 0.1 amplify it: the two runs must end far closer to each
         # other than to where they started (a broken compiled step, e.g. a skipped update, fails this by far)
-        moved, apart = (pe[k] - _run.start[k]).norm(), (pe[k] - pc[k]).norm()
+        moved, apart = (pe[k] - start[k]).norm(), (pe[k] - pc[k]).norm()
         assert apart < 0.05 * moved, (k, apart.item(), moved.item())

@@ -1,6 +1,6 @@
 """`dlth sweep --executor ray` on a local Ray cluster (127.0.0.1, two worker CPUs): the sweep completes, and still completes with
 every run present exactly once when a worker process is killed mid-sweep."""
-import csv, json, os, signal, socket, subprocess, sys, tempfile, time
+import csv, os, signal, socket, subprocess, tempfile, time
 from pathlib import Path
 
 import pytest
