@@ -132,7 +132,6 @@ class ResNet(nn.Module):
                 cin = w * block.expansion
             stages.append(nn.Sequential(*blocks))
         self.layer1, self.layer2, self.layer3, self.layer4 = stages
-        self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = make_head(head, cin, num_classes)
         if advprop: dual_bn_(self)
 
@@ -140,7 +139,7 @@ class ResNet(nn.Module):
         "Pooled features before the head."
         x = self.stem(x)
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return torch.flatten(self.pool(x), 1)
+        return x.mean((2, 3))      # global average pooling (as a mean it also batches under torch.func.vmap)
 
     def forward(self, x): return self.fc(self.features(x))
 
