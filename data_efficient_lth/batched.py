@@ -48,6 +48,7 @@ class Stacked(nn.Module):
         self.n = len(models)
         self.pnames = [k for k, _ in models[0].named_parameters()]
         self.bnames = [k for k, _ in models[0].named_buffers()]
+        self.keys = list(models[0].state_dict())          # the state dict's names, in its order
         ps = [dict(m.named_parameters()) for m in models]
         bs = [dict(m.named_buffers()) for m in models]
         self.params = nn.ParameterList([nn.Parameter(_stack([p[k] for p in ps], channels_last)) for k in self.pnames])
@@ -75,7 +76,8 @@ class Stacked(nn.Module):
     @torch.no_grad()
     def state(self, i: int) -> dict:
         "Network `i`'s state dict (views into the stacked tensors: clone to keep)."
-        return {k: v[i] for k, v in self.tensors.items()}
+        t = self.tensors
+        return {k: t[k][i] for k in self.keys}
 
     @torch.no_grad()
     def copy_to_(self, i: int, model: nn.Module) -> nn.Module:
