@@ -35,6 +35,14 @@ def _add_config_options(p: argparse.ArgumentParser):
         elif tp is dict: p.add_argument(opt, type=json.loads, default=None, metavar="JSON", help=help)
         else: p.add_argument(opt, type=tp, default=None, help=help)
 
+def _batch_runs(v: str):
+    "--batch-runs: 'auto' or a whole number ≥ 1."
+    if v == "auto": return v
+    try: k = int(v)
+    except ValueError: k = 0
+    if k < 1: raise argparse.ArgumentTypeError(f"{v!r}: expected 'auto' or a whole number ≥ 1 of runs per training loop")
+    return k
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dlth", description="Sparse winning tickets (IMP with weight rewinding) for data-efficient image recognition.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -65,6 +73,9 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--executor", choices=["auto", "local", "ray"], default="auto",
                    help="local: in this process; ray: one task per run on a Ray cluster; auto (default): Ray when --address or $RAY_ADDRESS names a cluster")
     w.add_argument("--address", default=None, help="Ray cluster address, e.g. 10.0.0.1:6379 (default: $RAY_ADDRESS, or a new local Ray instance)")
+    w.add_argument("--batch-runs", default="auto", type=_batch_runs, metavar="auto|K",
+                   help="train up to K runs that differ only in seed, augmentation or equal-size subset in one loop "
+                        "(default auto: 8 on a GPU, 1 on a CPU)")
     _add_config_options(w)
     s = sub.add_parser("show", help="print a run's (or a sweep's) results and verdict")
     s.add_argument("run_dir")
@@ -111,11 +122,12 @@ def main(argv=None) -> int:
                          progress=not a.quiet, checkpoint_minutes=a.checkpoint_minutes, **config)
             print(f"report: {viz.report(rn)}")
         elif a.command == "sweep":
-            skip = {"command", "grid", "seeds", "dataset", "out", "root", "device", "quiet", "executor", "address"}
+            skip = {"command", "grid", "seeds", "dataset", "out", "root", "device", "quiet", "executor", "address", "batch_runs"}
             common = {k: v for k, v in vars(a).items() if k not in skip and v is not None}
             grid = dict(parse_grid(g) for g in a.grid)
             sw = sweep.run(grid, seeds=[int(x) for x in a.seeds.split(",") if x.strip()], out=a.out, dataset=a.dataset, root=a.root,
-                           device=a.device, progress=not a.quiet, executor=a.executor, address=a.address, **common)
+                           device=a.device, progress=not a.quiet, executor=a.executor, address=a.address,
+                           batch_runs=a.batch_runs, **common)
             print(sw.table()); print(f"report: {sweep.write_report(sw)}")
         elif a.command == "show":
             if (Path(a.run_dir) / "sweep.json").exists(): print(sweep.Sweep(a.run_dir).table())

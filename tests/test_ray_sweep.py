@@ -1,6 +1,7 @@
-"""`dlth sweep --executor ray` on a local Ray cluster (127.0.0.1, two worker CPUs): the sweep completes, and still completes with
-every run present exactly once when a worker process is killed mid-sweep."""
-import csv, os, signal, socket, subprocess, tempfile, time
+"""`dlth sweep --executor ray` on a local Ray cluster (127.0.0.1, two worker CPUs): the sweep completes, one task per run; and with
+the two seeds of each cell in one task (--batch-runs 2) it still completes, every run present exactly once, when a worker process
+is killed mid-sweep."""
+import csv, json, os, signal, socket, subprocess, tempfile, time
 from pathlib import Path
 
 import pytest
@@ -37,11 +38,12 @@ def _sweep(address, out, *extra):
             *SMALL, *extra, "--out", str(out)]
 
 
-def _check(out: Path, log: str):
+def _check(out: Path, log: str, together: int = 1):
     runs = sorted(p.parent.relative_to(out).as_posix() for p in out.glob("*/seed*/config.json"))
     assert runs == [f"per_class-{k}/seed{s}" for k in (12, 4, 8) for s in (0, 1)]          # six runs, no others
     for r in runs:
         assert (out / r / "round_00" / "metrics.json").exists() and (out / r / "round_01" / "metrics.json").exists()
+        assert json.loads((out / r / "round_01" / "metrics.json").read_text()).get("batched_runs", 1) == together
     rows = list(csv.DictReader((out / "summary.csv").open()))
     assert sorted((r["per_class"], r["seeds"]) for r in rows) == [("12", "2"), ("4", "2"), ("8", "2")]
     reported = sorted(l.split(":")[0] for l in log.splitlines() if "on Ray" in l)
@@ -56,14 +58,14 @@ def test_sweep_on_ray(cluster, tmp_path):
 
 def test_sweep_on_ray_survives_a_killed_worker(cluster, tmp_path):
     out = tmp_path / "sw"
-    proc = subprocess.Popen(_sweep(cluster, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    proc = subprocess.Popen(_sweep(cluster, out, "--batch-runs", "2"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     killed, deadline = None, time.time() + 300
     while killed is None and time.time() < deadline and proc.poll() is None:
-        pids = subprocess.run(["pgrep", "-f", "ray::run_one"], capture_output=True, text=True).stdout.split()
+        pids = subprocess.run(["pgrep", "-f", "ray::run_group"], capture_output=True, text=True).stdout.split()
         if pids and any(out.glob("*/seed*/round_00")):      # a worker is inside a run that has begun writing
             os.kill(int(pids[0]), signal.SIGKILL); killed = pids[0]
         time.sleep(0.2)
     stdout, stderr = proc.communicate(timeout=600)
     assert killed is not None, "no Ray worker was seen running a task: the kill was not tested"
     assert proc.returncode == 0, stderr[-2000:]
-    _check(out, stdout)
+    _check(out, stdout, together=2)

@@ -49,3 +49,23 @@ def test_killed_sweep_resumes(tmp_path):
     assert first.joinpath("round_01", "metrics.json").stat().st_mtime_ns == done_before
     rows = list(csv.DictReader((out / "summary.csv").open()))
     assert [r["per_class"] for r in rows] == ["4", "8", "12"]
+
+
+def test_batched_sweep_resumes_after_kill(tmp_path):
+    "Two seeds trained in one loop (--batch-runs 2), killed after round 0: the rerun loads round 0 and trains round 1 of both together."
+    out = tmp_path / "sw"
+    args = [str(BIN / "dlth"), "sweep", "--grid", "per_class=4", "--seeds", "0,1", "--batch-runs", "2", *SMALL, "--epochs", "8", "--rounds", "2", "--out", str(out)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    runs = [out / "per_class-4" / f"seed{s}" for s in (0, 1)]
+    deadline = time.time() + 120
+    while time.time() < deadline and not all((r / "round_00" / "metrics.json").exists() for r in runs): time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+    stamps = [(r / "round_00" / "metrics.json").stat().st_mtime_ns for r in runs]
+    assert [json.loads((r / "round_00" / "metrics.json").read_text())["batched_runs"] for r in runs] == [2, 2]
+    p = dlth(*args[1:])
+    assert [(r / "round_00" / "metrics.json").stat().st_mtime_ns for r in runs] == stamps
+    for r in runs:
+        assert json.loads((r / "round_02" / "metrics.json").read_text())["batched_runs"] == 2
+    assert p.stdout.count("2 runs together") == 2
+    bad = dlth("sweep", "--grid", "per_class=4", "--batch-runs", "0", *SMALL, "--out", tmp_path / "x", check=False)
+    assert bad.returncode == 2 and "--batch-runs" in bad.stderr and not (tmp_path / "x").exists()
