@@ -203,9 +203,9 @@ def train_batched(models: list,                 # N networks of the same archite
                 with torch.no_grad(): torch._foreach_mul_(mparams, mmasks)
             b = yb.shape[1]
             tot_loss += losses.detach() * b; tot_correct += (out.argmax(-1) == yb).sum(1); seen += b
-        train_s = (time.time() - t0) / n
-        losses_ = [v / max(1, seen) for v in tot_loss.tolist()]
+        losses_ = [v / max(1, seen) for v in tot_loss.tolist()]       # (waits for the device: the time below is the epoch's)
         accs_ = [v / max(1, seen) for v in tot_correct.tolist()]
+        train_s = (time.time() - t0) / n
         done = epoch + 1
         evals = tests is not None and (done == cfg.epochs or (cfg.eval_every and done % cfg.eval_every == 0))
         rows = [{"epoch": done, "lr": cosine_lr(epoch, cfg), "loss": losses_[i], "train_acc": accs_[i], "train_seconds": train_s} for i in range(n)]
