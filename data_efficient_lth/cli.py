@@ -75,7 +75,7 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--address", default=None, help="Ray cluster address, e.g. 10.0.0.1:6379 (default: $RAY_ADDRESS, or a new local Ray instance)")
     w.add_argument("--batch-runs", default="auto", type=_batch_runs, metavar="auto|K",
                    help="train up to K runs that differ only in seed, augmentation or equal-size subset in one loop "
-                        "(default auto: 8 on a GPU, 1 on a CPU)")
+                        "(default auto: 8 on a GPU for 32/64-px images, else 1)")
     _add_config_options(w)
     s = sub.add_parser("show", help="print a run's (or a sweep's) results and verdict")
     s.add_argument("run_dir")

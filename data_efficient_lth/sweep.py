@@ -181,7 +181,7 @@ def run(grid: dict,                    # {option: [values]}, e.g. {"per_class": 
         log=print,                     # one line per finished run; None for silence
         executor: str = "auto",        # "local" (in this process), "ray" (a task per run or group), or "auto" (Ray if a cluster is named or connected)
         address=None,                  # Ray cluster address ("host:6379"); None: $RAY_ADDRESS, or a new local Ray instance
-        batch_runs="auto",             # runs trained in one loop where they can be (`imp.run_batched`): "auto" (8 on a GPU, 1 on a CPU) or a number
+        batch_runs="auto",             # runs trained in one loop where they can be (`imp.run_batched`): "auto" (8 on a GPU for 32/64-px images, else 1) or a number
         **common) -> Sweep:            # IMP options shared by every cell: rounds, epochs, ...
     "Run (or resume, or extend) every cell × seed of `grid`; returns the `Sweep`."
     out, seeds = Path(out), [int(s) for s in seeds]
@@ -200,7 +200,8 @@ def run(grid: dict,                    # {option: [values]}, e.g. {"per_class": 
         key = json.dumps(cfg.dataset_kwargs, sort_keys=True)
         if key not in loaded: loaded[key] = load_dataset(dataset, root=root, **(cfg.dataset_kwargs or {}))
         n = len(choose_subset(loaded[key], cfg))
-        keys.append(imp.batch_key(cfg, n) if imp.can_batch(cfg) else None)
+        small = (loaded[key].stem if cfg.stem == "auto" else cfg.stem) == "small"      # 32/64-px images: one run leaves a GPU idle
+        keys.append(imp.batch_key(cfg, n) if imp.can_batch(cfg) and (small or batch_runs != "auto") else None)
     del loaded
     spec = {"dataset": dataset, "grid": {k: list(v) for k, v in grid.items()}, "seeds": seeds, "common": json.loads(json.dumps(common))}
     f = out / "sweep.json"
