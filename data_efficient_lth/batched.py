@@ -15,9 +15,9 @@ from torch.func import functional_call
 from tqdm.auto import tqdm
 
 from .data import Batches
-from .prune import Mask, save_atomic, load_checked
+from .prune import Mask, MaskedParams, save_atomic, load_checked
 from .models import DualBatchNorm2d
-from .train import TrainConfig, Engine, Compiled, cosine_lr, evaluate, loss_fn
+from .train import TrainConfig, Engine, Compiled, cosine_lr, evaluate, loss_fn, _state, _restore, _eval_due
 
 # %% ../nbs/03a_batched.ipynb 5
 def _stack(ts: list, channels_last: bool = False) -> torch.Tensor:
@@ -84,11 +84,6 @@ class Stacked(nn.Module):
         "Write network `i`'s weights and statistics into `model`, in place."
         model.load_state_dict(self.state(i)); return model
 
-    @torch.no_grad()
-    def load_(self, i: int, state: dict):
-        "Set network `i` from a state dict."
-        for k, v in self.tensors.items(): v[i].copy_(state[k])
-
     def __repr__(self): return f"Stacked({self.n} × {type(self._base[0]).__name__}, {sum(p[0].numel() for p in self.params):,} parameters each)"
 
 # %% ../nbs/03a_batched.ipynb 9
@@ -99,21 +94,14 @@ def _opt_state(model: nn.Module, bufs: list, cfg: TrainConfig, lr: float) -> dic
         if b is not None: opt.state[p]["momentum_buffer"] = b
     return opt.state_dict()
 
-def _stacked_masks(st: Stacked, masks: list) -> tuple[list, list]:
-    "The masked stacked parameters and their masks (a run without a mask, or without a layer in it, keeps every weight)."
-    if masks is None or all(m is None for m in masks): return [], []
-    keys = list(dict.fromkeys(k for m in masks if m is not None for k in m))
-    params = dict(zip(st.pnames, st.params))
-    for k in keys:
-        if k not in params: raise ValueError(f"A mask names {k!r}, which the networks do not have: mask and model do not belong together.")
-    ps, ms = [], []
-    for k in keys:
-        shape = params[k].shape[1:]
-        rows = [m[k] if m is not None and k in m else torch.ones(shape, dtype=torch.bool) for m in masks]
-        for r in rows:
-            if tuple(r.shape) != tuple(shape): raise ValueError(f"Mask {k!r} has shape {tuple(r.shape)} but the weight has {tuple(shape)}.")
-        ps.append(params[k]); ms.append(torch.empty_like(params[k]).copy_(torch.stack(rows)))
-    return ps, ms
+def _stacked_mask(st: Stacked, masks: list|None) -> Mask|None:
+    "One `Mask` over the stacked parameters (named as in `st`): run i's mask in slice i; a run without a mask, or without a layer in it, keeps every weight."
+    if masks is None or all(m is None for m in masks): return None
+    stacked = {k: f"params.{j}" for j, k in enumerate(st.pnames)}
+    shapes = {k: p.shape[1:] for k, p in zip(st.pnames, st.params)}
+    names = dict.fromkeys(k for m in masks if m is not None for k in m)     # each run's mask was checked against its network
+    return Mask({stacked[k]: torch.stack([m[k] if m is not None and k in m else torch.ones(shapes[k], dtype=torch.bool) for m in masks])
+                 for k in names})
 
 def train_batched(models: list,                 # N networks of the same architecture
                   batches: list,                # N `Batches` with the same number of images and batch size
@@ -164,8 +152,7 @@ def train_batched(models: list,                 # N networks of the same archite
     first = firsts[0]
     histories = [[] for _ in range(n)]
     for i, s in enumerate(states):
-        if s is None: continue
-        models[i].load_state_dict(s["model"]); batches[i].g.set_state(s["rng"].cpu()); histories[i] = list(s["history"])
+        if s is not None: histories[i], _ = _restore(s, models[i], batches[i])
 
     st = Stacked(models, channels_last=cl).train()
     opt = torch.optim.SGD(st.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
@@ -173,7 +160,8 @@ def train_batched(models: list,                 # N networks of the same archite
         for j, p in enumerate(st.params):
             bufs = [s["opt"]["state"].get(j, {}).get("momentum_buffer") for s in states]
             if all(b is not None for b in bufs): opt.state[p]["momentum_buffer"] = torch.empty_like(p).copy_(torch.stack(bufs))
-    mparams, mmasks = _stacked_masks(st, masks)
+    smask = _stacked_mask(st, masks)
+    masked = MaskedParams(st, smask) if smask is not None else None
     step_model = Compiled(st) if engine.compile else st
 
     def save(done):
@@ -181,8 +169,7 @@ def train_batched(models: list,                 # N networks of the same archite
         for i in range(n):
             state = {k: v.clone() for k, v in st.state(i).items()}
             ostate = _opt_state(models[i], [None if b is None else b[i].clone() for b in bufs], cfg, opt.param_groups[0]["lr"])
-            save_atomic({"model": state, "opt": ostate, "rng": batches[i].g.get_state(), "epoch": done, "history": histories[i]},
-                        checkpoints[i], "round-checkpoint")
+            save_atomic(_state(state, ostate, batches[i], done, histories[i]), checkpoints[i], "round-checkpoint")
 
     last_save = time.time()
     bar = tqdm(range(first, cfg.epochs), desc=f"{desc} ×{n}", disable=not progress, leave=False, dynamic_ncols=True,
@@ -199,15 +186,14 @@ def train_batched(models: list,                 # N networks of the same archite
             opt.zero_grad(set_to_none=True)
             losses.sum().backward()       # no weight is shared: each run's gradient is its own loss's
             opt.step()
-            if mparams:
-                with torch.no_grad(): torch._foreach_mul_(mparams, mmasks)
+            if masked is not None: masked.zero_pruned_()
             b = yb.shape[1]
             tot_loss += losses.detach() * b; tot_correct += (out.argmax(-1) == yb).sum(1); seen += b
         losses_ = [v / max(1, seen) for v in tot_loss.tolist()]       # (waits for the device: the time below is the epoch's)
         accs_ = [v / max(1, seen) for v in tot_correct.tolist()]
         train_s = (time.time() - t0) / n
         done = epoch + 1
-        evals = tests is not None and (done == cfg.epochs or (cfg.eval_every and done % cfg.eval_every == 0))
+        evals = tests is not None and _eval_due(done, cfg)
         rows = [{"epoch": done, "lr": cosine_lr(epoch, cfg), "loss": losses_[i], "train_acc": accs_[i], "train_seconds": train_s} for i in range(n)]
         for i, row in enumerate(rows):
             if evals:

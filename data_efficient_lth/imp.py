@@ -288,13 +288,17 @@ def _resolve(dataset, per_class, rounds, data, root, config: dict, loaded: dict|
     if cfg.stem == "auto": cfg.stem = data.stem      # saved as what it resolved to
     return cfg, data
 
+def _sayer(log):
+    "`log` as a function of one line: `print` flushed (rows appear as rounds finish, even in a file), the function given, or nothing."
+    return (lambda m: print(m, flush=True)) if log is print else (log or (lambda m: None))
+
 class _Driver:
     "One IMP run between its rounds: what `run` sets up, then each round's mask and start (`begin`) and its results (`end`). `run_batched` drives several."
     def __init__(self, cfg: IMPConfig, data: ImageData, out, device, engine, log):
         out = Path(out) if out is not None else default_out(cfg)
         self.cfg, self.data, self.out = cfg, data, out
         self.engine = engine = _engine(engine, device, cfg)
-        self.say = say = (lambda m: print(m, flush=True)) if log is print else (log or (lambda m: None))   # rows appear as rounds finish, even in a file
+        self.say = say = _sayer(log)
         # subset: drawn once, then always read back
         sfile = out / "subset.json"
         if (out / "config.json").exists() and sfile.exists(): _check_out(out, cfg); idx = _read_subset(out)
@@ -408,8 +412,11 @@ def run(dataset: str = "digits",     # registered dataset name (ignored when `da
     return d.rn
 
 # %% ../nbs/04_imp.ipynb 18
-def _as_run(run_or_path, data=None, root=None) -> Run:
-    return run_or_path if isinstance(run_or_path, Run) else Run(run_or_path, data=as_data(data) if data is not None else None, root=root)
+def _as_run(run_or_path, data=None, root=None, round: int|None = None) -> Run:
+    "The `Run` of a run or its directory; with `round`, refused unless that round is finished."
+    rn = run_or_path if isinstance(run_or_path, Run) else Run(run_or_path, data=as_data(data) if data is not None else None, root=root)
+    if round is not None and round not in rn.rounds_done: raise ValueError(f"Round {round} is not finished in {rn.dir} (finished: {rn.rounds_done}).")
+    return rn
 
 def finetune(run_or_path,               # a `Run` or its directory
              round: int,                # whose mask to use
@@ -417,8 +424,7 @@ def finetune(run_or_path,               # a `Run` or its directory
              lr: float = 0.001,
              data=None, root=None, device="auto", engine: Engine|None = None, progress: bool = True) -> dict:
     "Train round `round`'s ticket (rewind weights × mask) at a low learning rate; returns its metrics."
-    rn = _as_run(run_or_path, data, root)
-    if round not in rn.rounds_done: raise ValueError(f"Round {round} is not finished in {rn.dir} (finished: {rn.rounds_done}).")
+    rn = _as_run(run_or_path, data, root, round)
     cfg = rn.config
     tcfg = cfg.train_config(lr=lr, **({"epochs": epochs} if epochs else {}))
     fdir = rn.dir / "finetune" / f"round_{round:02d}-lr{lr:g}-e{tcfg.epochs}"
@@ -434,8 +440,7 @@ def finetune(run_or_path,               # a `Run` or its directory
 def reinit(run_or_path, round: int, seed: int|None = None,   # seed of the fresh weights; default: the run's seed + 1
            data=None, root=None, device="auto", engine: Engine|None = None, progress: bool = True) -> dict:
     "Round `round`'s mask on freshly initialised weights, trained on the whole schedule; returns its metrics."
-    rn = _as_run(run_or_path, data, root)
-    if round not in rn.rounds_done: raise ValueError(f"Round {round} is not finished in {rn.dir} (finished: {rn.rounds_done}).")
+    rn = _as_run(run_or_path, data, root, round)
     cfg = rn.config
     seed = cfg.seed + 1 if seed is None else seed
     fdir = rn.dir / "branches" / f"reinit-round_{round:02d}-seed{seed}"
@@ -458,8 +463,7 @@ def ticket_params(rn: Run, round: int) -> int:
 def small_dense(run_or_path, round: int, data=None, root=None, device="auto", engine: Engine|None = None,
                 progress: bool = True, log=print) -> Run:
     "A dense network as wide as makes its parameter count match round `round`'s ticket, trained like round 0; returns its `Run`."
-    rn = _as_run(run_or_path, data, root)
-    if round not in rn.rounds_done: raise ValueError(f"Round {round} is not finished in {rn.dir} (finished: {rn.rounds_done}).")
+    rn = _as_run(run_or_path, data, root, round)
     cfg, d = rn.config, rn.data()
     n = ticket_params(rn, round)
     w = matched_width(n, cfg.arch, cfg.stem, d.channels, d.num_classes)
@@ -491,7 +495,7 @@ def run_batched(jobs: list,                     # one dict of `run`'s options pe
                 checkpoint_minutes: float = 5.0) -> list[Run]:
     "Run (or resume) several IMP runs that differ only in seed, augmentation or subset, training each round of all of them in one loop."
     if not isinstance(jobs, (list, tuple)) or not jobs: raise ValueError("jobs: give a non-empty list of dicts of run()'s options, e.g. [{'seed': 0}, {'seed': 1}].")
-    base_log = (lambda m: print(m, flush=True)) if log is print else log
+    say = _sayer(log)
     loaded, resolved = {}, []
     for i, job in enumerate(jobs):
         if not isinstance(job, dict): raise TypeError(f"jobs[{i}]: expected a dict of run()'s options, got {type(job).__name__}.")
@@ -513,7 +517,7 @@ def run_batched(jobs: list,                     # one dict of `run`'s options pe
             raise ValueError(f"jobs[0] and jobs[{i}] cannot train together: they differ in {diff}. Runs in one batch may differ only in "
                              f"{', '.join(BATCH_FREE)} (the subset at equal size); run the others in another batch.")
     if len(jobs) > 1 and not can_batch(resolved[0][0]): raise ValueError("AdvProp runs train one at a time: use run() for each, or a sweep (it does so).")
-    drivers = [_Driver(c, d, o, device, engine, None if base_log is None else (lambda m, l=_label(o): base_log(f"[{l}] {m}"))) for c, d, o, _ in resolved]
+    drivers = [_Driver(c, d, o, device, engine, lambda m, l=_label(o): say(f"[{l}] {m}")) for c, d, o, _ in resolved]
     for r in range(max(d.cfg.rounds for d in drivers) + 1):
         group = [d for d in drivers if r <= d.cfg.rounds and d.pending(r)]
         if not group: continue

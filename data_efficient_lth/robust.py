@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from .augment import rgb_to_hsv, hsv_to_rgb, grayscale
 from .data import ImageData, normalize, to_float, load_dataset, split
-from .imp import Run
+from .viz import as_run
 from .train import Engine, eval_model, evaluate_prepared
 
 # %% ../nbs/08_robust.ipynb 5
@@ -334,7 +334,7 @@ def robustness(run,                              # a `Run` or its directory
                cifar10c_root=None,               # CIFAR-10 runs: read the official CIFAR-10-C files from here instead of corrupting the test split
                seed: int = 0, device="cpu", progress: bool = True) -> pd.DataFrame:
     "Clean, corrupted, adversarial and shifted accuracy (%), and CKA with dense, for each round of `run`. Attacks run in fp32; the rest is evaluated as the run's rounds were (BatchNorm folded, the run's precision)."
-    rn = run if isinstance(run, Run) else Run(run)
+    rn = as_run(run)
     rounds = rn.rounds_done if rounds is None else list(rounds)
     if 0 not in rn.rounds_done: raise ValueError(f"{rn.dir}: round 0 (the dense network) is not finished, so there is nothing to compare with.")
     missing = [r for r in rounds if r not in rn.rounds_done]

@@ -105,10 +105,9 @@ class Sweep:
 def _merge(old: list, new: list) -> list: return list(old) + [v for v in new if v not in old]
 
 def run_group(jobs: list, root=None, device="auto", engine=None, progress: bool = False) -> list[dict]:
-    "Runs of a sweep (each resumes from its directory): one alone with `imp.run`, several in one loop with `imp.run_batched`. What a Ray task calls."
+    "Runs of a sweep (each resumes from its directory), several in one loop with `imp.run_batched`. What a Ray task calls."
     t = time.time()
-    if len(jobs) == 1: rns = [imp.run(root=root, device=device, engine=engine, progress=progress, log=None, **jobs[0])]
-    else: rns = imp.run_batched(list(jobs), root=root, device=device, engine=engine, progress=progress, log=None)
+    rns = imp.run_batched(list(jobs), root=root, device=device, engine=engine, progress=progress, log=None)   # a group of one trains alone
     secs = time.time() - t
     return [{"out": str(rn.dir), "seed": rn.config.seed, "verdict": rn.verdict(), "seconds": secs, "runs": len(jobs)} for rn in rns]
 

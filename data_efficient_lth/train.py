@@ -180,8 +180,18 @@ def advprop_examples(step_model, model, xb, yb, batches, cfg: TrainConfig, engin
     adv = adv.detach() + step * grad.sign()
     return adv.clamp(xb - eps, xb + eps).clamp(lo, hi).detach()
 
-def _state(model, opt, batches, epoch, history):
-    return {"model": model.state_dict(), "opt": opt.state_dict(), "rng": batches.g.get_state(), "epoch": epoch, "history": history}
+def _state(model_state: dict, opt_state: dict, batches, epoch: int, history: list) -> dict:
+    "A round checkpoint: the weights, the optimizer's state, the batch generator, the epochs done and their history."
+    return {"model": model_state, "opt": opt_state, "rng": batches.g.get_state(), "epoch": epoch, "history": history}
+
+def _restore(st: dict, model: nn.Module, batches) -> tuple[list, int]:
+    "Load a round checkpoint's weights and batch generator into `model` and `batches`; its history and epochs done."
+    model.load_state_dict(st["model"]); batches.g.set_state(st["rng"].cpu())
+    return list(st["history"]), st["epoch"]
+
+def _eval_due(done: int, cfg: TrainConfig) -> bool:
+    "Whether to evaluate after `done` epochs: at the end, and every `cfg.eval_every` epochs."
+    return done == cfg.epochs or bool(cfg.eval_every and done % cfg.eval_every == 0)
 
 def train(model: nn.Module,
           batches: Batches,             # the training set on the device
@@ -211,8 +221,7 @@ def train(model: nn.Module,
     history, first = [], start_epoch
     if checkpoint is not None and Path(checkpoint).exists():
         st = load_checked(checkpoint, "round-checkpoint", map_location=dev)
-        model.load_state_dict(st["model"]); opt.load_state_dict(st["opt"]); batches.g.set_state(st["rng"].cpu())
-        history, first = st["history"], st["epoch"]
+        history, first = _restore(st, model, batches); opt.load_state_dict(st["opt"])
     last_save = time.time()
     model.train()
     bar = tqdm(range(first, cfg.epochs), desc=desc, disable=not progress, leave=False, dynamic_ncols=True,
@@ -239,7 +248,7 @@ def train(model: nn.Module,
         row = {"epoch": epoch + 1, "lr": cosine_lr(epoch, cfg), "loss": tot_loss.item() / max(1, n),
                "train_acc": tot_correct.item() / max(1, n), "train_seconds": time.time() - t0}
         done = epoch + 1
-        if test is not None and (done == cfg.epochs or (cfg.eval_every and done % cfg.eval_every == 0)):
+        if test is not None and _eval_due(done, cfg):
             t1 = time.time()
             row.update(evaluate(model, *test, batches.mean, batches.std, engine))
             row["eval_seconds"] = time.time() - t1
@@ -248,7 +257,7 @@ def train(model: nn.Module,
         bar.set_postfix(loss=f"{row['loss']:.3f}", **({"test_acc": f"{row['test_acc']:.3f}"} if "test_acc" in row else {}))
         if on_epoch is not None: on_epoch(done, model)
         if checkpoint is not None and done < cfg.epochs and time.time() - last_save >= 60 * checkpoint_minutes:
-            save_atomic(_state(model, opt, batches, done, history), checkpoint, "round-checkpoint")
+            save_atomic(_state(model.state_dict(), opt.state_dict(), batches, done, history), checkpoint, "round-checkpoint")
             last_save = time.time()
     bar.close()
     return history
