@@ -132,7 +132,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,  # test images 
 @torch.inference_mode()
 def evaluate_prepared(em: nn.Module, x: torch.Tensor, y: torch.Tensor, mean, std, engine: Engine) -> dict:
     "`evaluate` with a model already made by `eval_model(model, engine)`: for many test sets, fold once."
-    dtype = torch.bfloat16 if engine.prec == "bf16" else torch.float32
+    dtype = torch.bfloat16 if engine.prec == "bf16" else next(em.parameters()).dtype   # fp32: the model's own (float64 in exactness checks)
     correct, loss, bs = torch.zeros((), device=engine.dev), torch.zeros((), device=engine.dev), engine.eval_batch_size
     for i in range(0, len(x), bs):      # sums stay on the device: one synchronisation per evaluation
         xb = engine.inputs(normalize(to_float(x[i:i + bs].to(engine.dev)), mean, std)).to(dtype)
