@@ -20,13 +20,14 @@ from data_efficient_lth import imp
 from data_efficient_lth.data import load_dataset
 from data_efficient_lth.train import Engine
 
-FULL_ROUNDS, FULL_EPOCHS, FULL_REWIND = 16, 200, 2
+FULL_ROUNDS, FULL_EPOCHS, FULL_REWIND = imp.IMPConfig.rounds, 200, 2   # 15 pruning rounds: the paper's 16 trainings
 
 
 def ours(data, args, eval_every, out):
     t = time.time()
     rn = imp.run(data=data, rounds=args.rounds, epochs=args.epochs, rewind_epoch=args.rewind_epoch, seed=args.seed, eval_every=eval_every,
-                 out=out, engine=Engine(device=args.device, compile=args.compile), progress=False, log=None)
+                 precision=args.precision, out=out, engine=Engine(device=args.device, precision=args.precision, compile=args.compile),
+                 progress=False, log=None)
     wall = time.time() - t
     res = rn.results
     hist = [rn.history(r) for r in rn.rounds_done]
@@ -38,7 +39,7 @@ def ours(data, args, eval_every, out):
 
 
 def projection(stats, evals_per_training):
-    "Seconds for the full protocol (17 trainings, 200 + 16·198 epochs) from the measured per-epoch and per-evaluation costs."
+    "Seconds for the full protocol (16 trainings, 200 + 15·198 epochs) from the measured per-epoch and per-evaluation costs."
     epochs = FULL_EPOCHS + FULL_ROUNDS * (FULL_EPOCHS - FULL_REWIND)
     evals = epochs if evals_per_training == "epoch" else FULL_ROUNDS + 1
     return epochs * stats["train_seconds"] / stats["train_epochs"] + evals * stats["eval_seconds"] / stats["evals"]
@@ -55,11 +56,12 @@ def main():
     p.add_argument("--device", default="auto")
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--only", default="abc", help="which of a, b, c to run (default: all)")
-    p.add_argument("--full", action="store_true", help="the paper's protocol: 16 rounds × 200 epochs (for a GPU)")
+    p.add_argument("--precision", default="auto", help="auto (bf16 where native), bf16 or fp32 (default: auto; fp32 with --full)")
+    p.add_argument("--full", action="store_true", help="the paper's protocol: 16 trainings × 200 epochs in fp32, as the release (for a GPU)")
     p.add_argument("--json", default=None, help="also write the figures to this file")
     args = p.parse_args()
-    if args.full: args.rounds, args.epochs, args.rewind_epoch = FULL_ROUNDS, FULL_EPOCHS, FULL_REWIND
-    eng = Engine(device=args.device, compile=args.compile)
+    if args.full: args.rounds, args.epochs, args.rewind_epoch, args.precision = FULL_ROUNDS, FULL_EPOCHS, FULL_REWIND, "fp32"
+    eng = Engine(device=args.device, precision=args.precision, compile=args.compile)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, "
           f"threads {torch.get_num_threads()}" + (f", GPU {torch.cuda.get_device_name()}" if eng.dev.type == "cuda" else ""))
     ds = load_dataset("synthetic", shape=(3, 32, 32), num_classes=10, train_per_class=args.per_class, test_size=args.test_size, seed=args.seed)

@@ -32,6 +32,7 @@ class TrainConfig:
     augment: bool|str = True       # the augmentation policy (`augment.POLICIES`; True = "base"), applied by whoever builds the Batches
     eval_every: int = 0            # evaluate on the test set every k epochs; 0: only at the end
     aux_cosine: float = 0.0        # weight of the cosine-embedding auxiliary loss, 1 − cos(logits, one-hot label); 0: off
+    ce_weight: float = 1.0         # weight of the cross-entropy (the release's cosine-embedding runs: 0.1, with aux_cosine=1)
     advprop: bool = False          # AdvProp: also train on 1-step PGD examples through auxiliary BatchNorms (model built with advprop=True)
     adv_eps: float = 8 / 255       # AdvProp's perturbation bound, in 0–1 pixel units
     adv_step: float = 2 / 255      # AdvProp's step, in 0–1 pixel units
@@ -44,6 +45,7 @@ class TrainConfig:
                   ("batch_size", self.batch_size >= 2 and int(self.batch_size) == self.batch_size, "an integer ≥ 2 (BatchNorm needs two images)"),
                   ("eval_every", self.eval_every >= 0, "0 (end of round only) or a positive number of epochs"),
                   ("aux_cosine", self.aux_cosine >= 0, "a non-negative weight (0: off)"),
+                  ("ce_weight", self.ce_weight >= 0 and self.ce_weight + self.aux_cosine > 0, "a non-negative weight, with aux_cosine not both 0"),
                   ("adv_eps", self.adv_eps >= 0 and self.adv_step >= 0, "non-negative pixel bounds (adv_eps, adv_step)")]
         for name, ok, want in checks:
             if not ok: raise ValueError(f"{name}={getattr(self, name)!r}: expected {want}.")
@@ -76,7 +78,7 @@ def resolve_precision(precision: str, device: torch.device) -> str:
 
 @dataclass
 class Engine:
-    "Execution settings of training and evaluation; they change speed, not the experiment."
+    "How training and evaluation run. Precision changes results (bf16 is not the release's fp32); the rest changes speed and rounding."
     device: str = "auto"             # "auto", "cpu", "cuda", "cuda:1", ...
     precision: str = "auto"          # "auto", "bf16" (autocast, fp32 master weights) or "fp32"
     channels_last: bool|None = None  # default: on with bf16 or on CUDA
@@ -159,9 +161,9 @@ class Compiled:
         return self.model(x)
 
 def loss_fn(out: torch.Tensor, y: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
-    "Cross-entropy, plus `cfg.aux_cosine` × the cosine-embedding loss 1 − cos(logits, one-hot(y))."
+    "`cfg.ce_weight` × cross-entropy + `cfg.aux_cosine` × the cosine-embedding loss 1 − cos(logits, one-hot(y))."
     out = out.float()
-    loss = F.cross_entropy(out, y)
+    loss = cfg.ce_weight * F.cross_entropy(out, y)
     if cfg.aux_cosine: loss = loss + cfg.aux_cosine * (1 - F.cosine_similarity(out, F.one_hot(y, out.shape[1]).float(), dim=1)).mean()
     return loss
 
