@@ -4,10 +4,11 @@
 
 # %% auto 0
 __all__ = ['DATASETS', 'CIFAR', 'CIFAR10C_CORRUPTIONS', 'IMAGENET_STATS', 'SPLIT_FOLDERS', 'IMAGE_SUFFIXES', 'as_images',
-           'to_float', 'as_labels', 'ImageData', 'register_dataset', 'load_dataset', 'digits', 'data_root', 'cifar10',
-           'cifar100', 'cifar10c_folder', 'cifar10c', 'cifar102', 'read_image', 'read_split_list', 'split_folder',
-           'eurosat', 'isic', 'clamm', 'imagefolder', 'imagenet', 'synthetic', 'class_sizes', 'long_tail_counts',
-           'subset_indices', 'split', 'normalize', 'random_crop', 'random_hflip', 'Batches']
+           'to_float', 'as_labels', 'channel_stats', 'ImageData', 'train_stats', 'register_dataset', 'load_dataset',
+           'digits', 'data_root', 'cifar10', 'cifar100', 'cifar10c_folder', 'cifar10c', 'cifar102', 'read_image',
+           'read_split_list', 'split_folder', 'eurosat', 'isic', 'clamm', 'imagefolder', 'imagenet', 'synthetic',
+           'class_sizes', 'long_tail_counts', 'subset_indices', 'split', 'normalize', 'random_crop', 'random_hflip',
+           'Batches']
 
 # %% ../nbs/00_data.ipynb 2
 from dataclasses import dataclass
@@ -25,10 +26,24 @@ def as_images(x, what="images") -> torch.Tensor:
     if x.ndim != 4:
         hint = " For single-channel N×H×W images add the channel axis: x[:, None]." if x.ndim == 3 else ""
         raise ValueError(f"{what} has shape {tuple(x.shape)} (rank {x.ndim}): expected rank 4, N×C×H×W.{hint}")
+    n, c, h, w = x.shape
+    if c > min(h, w):
+        raise ValueError(f"{what} has shape {tuple(x.shape)}: {c} channels of {h}×{w} pixels looks like images held channels-last "
+                         f"(N×H×W×C). Give N×C×H×W, here {(n, w, c, h)}: x.transpose(0, 3, 1, 2) (numpy) or x.permute(0, 3, 1, 2) (torch).")
     if x.dtype == torch.uint8: return x
     if not x.is_floating_point():
         raise TypeError(f"{what} has dtype {x.dtype}: expected uint8 (0–255) or a float dtype. Convert with x.float() / 255 or x.astype('uint8').")
-    return x.float()
+    x = x.float()
+    for i in range(0, n, 1024):              # in chunks: no full-size boolean copy of a large set
+        xb = x[i:i + 1024].flatten(1)
+        bad = (~torch.isfinite(xb)).any(1)
+        if bad.any(): raise ValueError(f"{what}[{i + int(bad.nonzero()[0])}] holds NaN or infinite values: fix or drop that image "
+                                       "(the first bad one; check the rest too).")
+        if xb.min() < 0 or xb.max() > 1:
+            lo, hi = float(x.min()), float(x.max())
+            raise ValueError(f"{what} holds floats from {lo:g} to {hi:g}: float images must lie in 0–1. "
+                             + ("Divide by 255 (x / 255), or pass uint8 images." if hi > 1 else "Rescale them into 0–1, or pass uint8 images."))
+    return x
 
 def to_float(x: torch.Tensor) -> torch.Tensor:
     "Images as 0–1 floats: uint8 scaled by 1/255, floats unchanged."
@@ -44,7 +59,18 @@ def as_labels(y, n, what="labels") -> torch.Tensor:
         raise ValueError(f"{what} have shape {tuple(y.shape)}: expected one label per image, shape ({n},).")
     return y.long()
 
-# %% ../nbs/00_data.ipynb 7
+# %% ../nbs/00_data.ipynb 8
+def channel_stats(x: torch.Tensor) -> tuple[tuple, tuple]:
+    "Per-channel mean and standard deviation of images `N×C×H×W` (0–1 units)."
+    c = x.shape[1]
+    s1, s2, n = torch.zeros(c, dtype=torch.float64), torch.zeros(c, dtype=torch.float64), 0
+    for i in range(0, len(x), 1024):
+        xb = to_float(x[i:i + 1024]).double()
+        s1 += xb.sum((0, 2, 3)); s2 += (xb ** 2).sum((0, 2, 3)); n += xb[:, 0].numel()
+    m = s1 / max(n, 1)
+    return tuple(m.tolist()), tuple((s2 / max(n, 1) - m ** 2).clamp_min(1e-12).sqrt().clamp_min(1e-6).tolist())
+
+# %% ../nbs/00_data.ipynb 10
 @dataclass
 class ImageData:
     "A dataset: images `N×C×H×W` and labels; `x_test=None` means the test set is every image not chosen for training."
@@ -86,14 +112,11 @@ class ImageData:
             if missing: raise ValueError(f"y_test has labels {missing[:10]} that never occur in y_train: a class without training images "
                                          "cannot be learned. Check that train and test labels use the same class indices.")
         c = self.channels
+        self.stats_from_pool = self.mean is None and self.std is None     # then `train_stats` may take a run's subset's instead
         if self.mean is None or self.std is None:
-            s1, s2, n = torch.zeros(c, dtype=torch.float64), torch.zeros(c, dtype=torch.float64), 0
-            for i in range(0, len(self.x_train), 1024):   # in chunks: a float copy of a large uint8 pool is not needed
-                xb = to_float(self.x_train[i:i + 1024]).double()
-                s1 += xb.sum((0, 2, 3)); s2 += (xb ** 2).sum((0, 2, 3)); n += xb[:, 0].numel()
-            m = s1 / max(n, 1)
-            if self.mean is None: self.mean = tuple(m.tolist())
-            if self.std is None: self.std = tuple((s2 / max(n, 1) - m ** 2).clamp_min(1e-12).sqrt().clamp_min(1e-6).tolist())
+            m, s = channel_stats(self.x_train)
+            if self.mean is None: self.mean = m
+            if self.std is None: self.std = s
         for k in ("mean", "std"):
             v = tuple(float(a) for a in getattr(self, k)); setattr(self, k, v)
             if len(v) != c: raise ValueError(f"{k} has {len(v)} values but the images have {c} channel(s): give one value per channel.")
@@ -111,7 +134,13 @@ class ImageData:
         return (f"ImageData({self.name!r}: {len(self.x_train)} train, {test}, {self.channels}×{self.image_size[0]}×{self.image_size[1]}, "
                 f"{self.num_classes} classes)")
 
-# %% ../nbs/00_data.ipynb 11
+# %% ../nbs/00_data.ipynb 14
+def train_stats(data: ImageData, idx: torch.Tensor) -> tuple[tuple, tuple]:
+    "Normalisation for a run training on `x_train[idx]`: the data's, unless computed over a pool that is also the test set."
+    if data.x_test is None and data.stats_from_pool: return channel_stats(data.x_train[idx])
+    return data.mean, data.std
+
+# %% ../nbs/00_data.ipynb 17
 DATASETS: dict[str, Callable[..., ImageData]] = {}
 
 def register_dataset(name: str):
@@ -131,7 +160,7 @@ def load_dataset(name: str,          # a registered name, see `DATASETS`
                          "or register a loader with @register_dataset(name).")
     return DATASETS[name](root=root, **kwargs)
 
-# %% ../nbs/00_data.ipynb 13
+# %% ../nbs/00_data.ipynb 19
 @register_dataset("digits")
 def digits(root=None) -> ImageData:
     "scikit-learn's 1,797 handwritten digits, 1×8×8, 10 classes; tests on the images left out of training."
@@ -140,7 +169,7 @@ def digits(root=None) -> ImageData:
     x = torch.tensor(d.images, dtype=torch.float32)[:, None] / 16.0
     return ImageData(x, torch.tensor(d.target), num_classes=10, hflip=False, crop_pad=1, name="digits")
 
-# %% ../nbs/00_data.ipynb 17
+# %% ../nbs/00_data.ipynb 23
 import os, pickle
 from pathlib import Path
 
@@ -192,7 +221,7 @@ def cifar100(root=None, download: bool = False) -> ImageData:
     "CIFAR-100 (fine labels) from its python batches under `root` (50,000 train / 10,000 test)."
     return _cifar("cifar100", root, download)
 
-# %% ../nbs/00_data.ipynb 21
+# %% ../nbs/00_data.ipynb 27
 CIFAR10C_CORRUPTIONS = ["gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur", "motion_blur", "zoom_blur",
                         "snow", "frost", "fog", "brightness", "contrast", "elastic_transform", "pixelate", "jpeg_compression",
                         "gaussian_blur", "saturate", "spatter", "speckle_noise"]
@@ -232,19 +261,22 @@ def cifar10c(root=None, corruption: str = "gaussian_noise", severity: int = 5) -
                      num_classes=10, mean=spec["mean"], std=spec["std"], name=f"cifar10c-{corruption}-{severity}")
 
 @register_dataset("cifar102")
-def cifar102(root=None) -> ImageData:
-    "CIFAR-10.2: a new test set drawn like CIFAR-10's (train 10,000 / test 2,000 images, 3×32×32)."
+def cifar102(root=None, split: str = "all") -> ImageData:
+    "CIFAR-10.2 as a shift test set, 3×32×32: `split='all'` (the paper's: train + test files, 12,000 images), 'train' or 'test'."
+    if split not in ("all", "train", "test"): raise ValueError(f"split={split!r}: expected 'all' (12,000 images, as the paper), 'train' or 'test'.")
     base = data_root(root)
     folder = base if (base / "cifar102_test.npz").exists() else base / "cifar102"
-    files = [folder / "cifar102_train.npz", folder / "cifar102_test.npz"]
+    parts = ["train", "test"] if split == "all" else [split]
+    files = [folder / f"cifar102_{p}.npz" for p in parts]
     if any(not f.exists() for f in files):
         raise _missing("CIFAR-10.2", [f for f in files if not f.exists()], folder, "https://github.com/modestyachts/cifar-10.2")
-    tr, te = np.load(files[0]), np.load(files[1])
+    arrays = [np.load(f) for f in files]
+    x = torch.cat([_nhwc(a["images"]) for a in arrays]); y = torch.from_numpy(np.concatenate([a["labels"] for a in arrays]).astype(np.int64))
     spec = CIFAR["cifar10"]
-    return ImageData(_nhwc(tr["images"]), tr["labels"].astype(np.int64), _nhwc(te["images"]), te["labels"].astype(np.int64), num_classes=10,
-                     mean=spec["mean"], std=spec["std"], crop_pad=4, name="cifar102")
+    return ImageData(torch.zeros(0, 3, 32, 32, dtype=torch.uint8), torch.zeros(0, dtype=torch.long), x, y, num_classes=10,
+                     mean=spec["mean"], std=spec["std"], name=f"cifar102-{split}")
 
-# %% ../nbs/00_data.ipynb 25
+# %% ../nbs/00_data.ipynb 31
 IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 def read_image(path, mode: str|None = "RGB") -> np.ndarray:
@@ -366,7 +398,7 @@ def clamm(root=None, **over) -> ImageData:
     "CLaMM from a split-list folder: grayscale, 224-px protocol, 0.5/0.5 normalisation, full stem."
     return _split_dataset("clamm", root, **over)
 
-# %% ../nbs/00_data.ipynb 29
+# %% ../nbs/00_data.ipynb 35
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".webp", ".tif", ".tiff")
 
 def _class_files(d: Path) -> dict[str, list[Path]]:
@@ -409,7 +441,7 @@ def imagenet(root=None, train_per_class: int|None = 50, **kw) -> ImageData:
                                 "Get ILSVRC2012 from https://image-net.org, arrange val/ by class, and pass root= (or set DLTH_DATA).")
     return imagefolder(path, train_per_class=train_per_class, **kw)
 
-# %% ../nbs/00_data.ipynb 32
+# %% ../nbs/00_data.ipynb 38
 @register_dataset("synthetic")
 def synthetic(root=None,
               shape=(3, 32, 32),     # C×H×W of each image
@@ -435,7 +467,7 @@ def synthetic(root=None,
     x_test = torch.stack([sample(int(y)) for y in y_test])
     return ImageData(x_train, y_train, x_test, y_test, num_classes=num_classes, name=f"synthetic{c}x{h}x{w}")
 
-# %% ../nbs/00_data.ipynb 35
+# %% ../nbs/00_data.ipynb 41
 def class_sizes(y: torch.Tensor, num_classes: int) -> list[int]:
     "Number of images of each class."
     return torch.bincount(y, minlength=num_classes).tolist()
@@ -454,7 +486,7 @@ def long_tail_counts(n_max: int,             # images of the largest class (500 
         return [n_max if c < num_classes // 2 else max(1, int(n_max * imbalance)) for c in range(num_classes)]
     raise ValueError(f"profile={profile!r}: expected 'exp' or 'step'.")
 
-# %% ../nbs/00_data.ipynb 37
+# %% ../nbs/00_data.ipynb 43
 def subset_indices(y: torch.Tensor,                 # labels of the pool to draw from
                    per_class: int|None = None,      # k images of every class
                    fraction: float|None = None,     # or this fraction of every class, in (0, 1]
@@ -490,7 +522,7 @@ def subset_indices(y: torch.Tensor,                 # labels of the pool to draw
         out.append(idx[torch.randperm(len(idx), generator=g)][:counts[c]])
     return torch.cat(out)
 
-# %% ../nbs/00_data.ipynb 43
+# %% ../nbs/00_data.ipynb 49
 def split(data: ImageData, train_idx: torch.Tensor):
     "`(x_train, y_train, x_test, y_test)` for a subset of `data`'s training pool."
     x, y = data.x_train[train_idx], data.y_train[train_idx]
@@ -499,7 +531,7 @@ def split(data: ImageData, train_idx: torch.Tensor):
     rest[train_idx] = False
     return x, y, data.x_train[rest], data.y_train[rest]
 
-# %% ../nbs/00_data.ipynb 46
+# %% ../nbs/00_data.ipynb 52
 def normalize(x: torch.Tensor, mean, std) -> torch.Tensor:
     "`(x - mean) / std` per channel."
     m = torch.tensor(mean, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
@@ -521,7 +553,7 @@ def random_hflip(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     flip = (torch.rand(len(x), generator=g) < 0.5).to(x.device)
     return torch.where(flip[:, None, None, None], x.flip(-1), x)
 
-# %% ../nbs/00_data.ipynb 48
+# %% ../nbs/00_data.ipynb 54
 class Batches:
     "Shuffled, augmented, normalised batches of an on-device training set; one pass is one epoch."
     def __init__(self, x: torch.Tensor, y: torch.Tensor,   # training images (0–1 floats) and labels

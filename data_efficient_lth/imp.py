@@ -8,18 +8,18 @@ __all__ = ['ROW', 'HEADER', 'BATCH_FREE', 'IMPConfig', 'fingerprint', 'as_data',
            'batch_key', 'can_batch', 'run_batched']
 
 # %% ../nbs/04_imp.ipynb 2
-import hashlib, json, time
+import copy, hashlib, json, time
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from .data import ImageData, load_dataset, subset_indices, long_tail_counts, split, class_sizes, Batches
+from .data import ImageData, load_dataset, subset_indices, long_tail_counts, split, class_sizes, Batches, train_stats
 from .models import get_model, ARCHS, STEMS, load_backbone, matched_width, count_params
 from .augment import policy, policy_name
 from .prune import (Mask, magnitude_prune, random_prune, prunable_names, save_atomic, load_checked,
-                                      write_json_atomic, CheckpointError)
+                                      write_json_atomic, write_csv_atomic, remove_orphans, CheckpointError)
 from .train import TrainConfig, train, Engine
 from .batched import train_batched
 
@@ -43,7 +43,8 @@ class IMPConfig:
     prune_linear: bool = False       # also prune Linear weights (the paper does not)
     rewind_epoch: int = 2            # rewind to the state after this many epochs (0: the initial weights)
     rewind_to: str = "epoch"         # "epoch": the state after `rewind_epoch` epochs; "trained": round 0's trained weights (whole schedule again)
-    init: str|None = None            # path of a local checkpoint (pretrained backbone) for the initial weights; unmatched layers stay random
+    init: str|None = None            # path of a local checkpoint (pretrained backbone) for the initial weights; stem and head stay fresh
+    init_stem: bool = False          # with init: load the checkpoint's stem (conv + BN) too; needs a stem of its shape (ImageNet's: stem="full")
     epochs: int = 200
     lr: float = 0.1
     momentum: float = 0.9
@@ -73,6 +74,7 @@ class IMPConfig:
         need(self.per_class is None or self.fraction is None, "Give per_class or fraction, not both.")
         need(self.profile in ("exp", "step"), f"profile={self.profile!r}: expected 'exp' or 'step'.")
         need(self.precision in ("auto", "bf16", "fp32"), f"precision={self.precision!r}: expected 'auto', 'bf16' or 'fp32'.")
+        need(self.init or not self.init_stem, "init_stem=True loads a checkpoint's stem: give the checkpoint too, init='path/to/checkpoint.pt'.")
         self.train_config()   # validates the recipe
 
     def train_config(self, **over) -> TrainConfig:
@@ -126,7 +128,8 @@ def unpack_state(packed: dict, mask: Mask) -> dict:
 
 def _round_dir(out, r): return Path(out) / f"round_{r:02d}"
 
-def _read_subset(out) -> torch.Tensor: return torch.tensor(json.loads((Path(out) / "subset.json").read_text())["train"])
+def _read_subset_file(out) -> dict: return json.loads((Path(out) / "subset.json").read_text())
+def _read_subset(out) -> torch.Tensor: return torch.tensor(_read_subset_file(out)["train"])
 
 def _engine(engine: Engine|None, device, cfg: IMPConfig) -> Engine:
     "The engine of a run: the given one (its precision must be the config's) or `Engine(device, cfg.precision)`."
@@ -201,7 +204,7 @@ class Run:
         cfile = self.dir / "config.json"
         if not cfile.exists(): raise FileNotFoundError(f"{self.dir} is not an IMP run directory (no config.json).")
         self.config = IMPConfig(**json.loads(cfile.read_text())["config"])
-        self._data = data
+        self._data, self._ready = data, False
 
     # --- what is on disk
     @property
@@ -228,13 +231,19 @@ class Run:
 
     # --- models
     def data(self) -> ImageData:
-        "The run's dataset (for your own data, pass it to `Run(path, data=...)`)."
-        if self._data is None:
+        "The run's dataset (for your own data, pass it to `Run(path, data=...)`), normalised as the run trained."
+        if self._ready: return self._data
+        d = self._data
+        if d is None:
             if self.config.dataset == "custom": raise ValueError("This run trained on data passed in: give it again, Run(path, data=...).")
-            self._data = load_dataset(self.config.dataset, root=self.root, **(self.config.dataset_kwargs or {}))
-        if self.config.data_id and fingerprint(self._data) != self.config.data_id:
+            d = load_dataset(self.config.dataset, root=self.root, **(self.config.dataset_kwargs or {}))
+        if self.config.data_id and fingerprint(d) != self.config.data_id:
             raise ValueError("The data given differs from the data this run trained on (fingerprints differ).")
-        return self._data
+        st = _read_subset_file(self.dir)
+        if "mean" in st:          # the normalisation the run trained with (runs written before it was recorded: the dataset's)
+            d = copy.copy(d); d.mean, d.std = tuple(st["mean"]), tuple(st["std"])
+        self._data, self._ready = d, True
+        return d
     def new_model(self, device="cpu"): return build_model(self.config, self.data(), device)
     def model(self, r: int, device="cpu"):
         "The trained network of round `r` (round 0: dense)."
@@ -252,11 +261,21 @@ class Run:
         res = self.results
         res = res[res.index >= 1]
         return None if res.empty else res.loc[res["test_acc"].idxmax()]
+    def chance(self) -> float:
+        "Accuracy of always answering the test set's majority class (runs written before it was recorded: 1 / classes)."
+        return self.metrics(0).get("chance") or 1 / len(_read_subset_file(self.dir)["counts"])
+    def dense_learned(self) -> bool:
+        "Whether the dense network learned: its test accuracy is at least a tenth of the way from chance to 100%."
+        chance = self.chance()
+        return self.metrics(0)["test_acc"] >= chance + (1 - chance) / 10
     def verdict(self) -> str:
-        "One line: dense vs the best ticket."
+        "One line: dense vs the best ticket (no gain where the dense network did not learn)."
         res = self.results
         if 0 not in res.index: return "No round finished yet."
         dense, b = res.loc[0, "test_acc"], self.best()
+        if not self.dense_learned():
+            return (f"dense {100 * dense:.1f}%: the dense network did not learn (chance is {100 * self.chance():.1f}%), so a gain over it "
+                    "means nothing and none is reported. Train longer (epochs=), or check the data, the labels and the learning rate.")
         if b is None: return f"dense {100 * dense:.1f}%; no pruned round yet."
         gain = 100 * (b["test_acc"] - dense)
         return (f"dense {100 * dense:.1f}% · best ticket {100 * b['test_acc']:.1f}% at {b['remaining']:.1f}% of conv weights "
@@ -301,17 +320,24 @@ class _Driver:
         self.cfg, self.data, self.out = cfg, data, out
         self.engine = engine = _engine(engine, device, cfg)
         self.say = say = _sayer(log)
-        # subset: drawn once, then always read back
+        # subset and its normalisation: drawn once, then always read back
         sfile = out / "subset.json"
-        if (out / "config.json").exists() and sfile.exists(): _check_out(out, cfg); idx = _read_subset(out)
+        if (out / "config.json").exists() and sfile.exists():
+            _check_out(out, cfg); idx = _read_subset(out)
+            remove_orphans(out)                     # what writes killed half-way left behind
         else:
             idx = choose_subset(data, cfg)          # may raise: before anything is written
+            if data.x_test is None and len(idx) == len(data.x_train):
+                raise ValueError(f"No test images are left: {cfg.dataset} has no test split and the subset takes every image. Choose per_class or fraction < 1.")
             _check_out(out, cfg)
-            write_json_atomic({"train": idx.tolist(), "counts": class_sizes(data.y_train[idx], data.num_classes)}, sfile)
-        self.xtr, self.ytr, xte, yte = split(data, idx)
-        if len(xte) == 0: raise ValueError(f"No test images are left: {cfg.dataset} has no test split and the subset takes every image. Choose per_class or fraction < 1.")
-        self.test = (xte.to(engine.dev), yte.to(engine.dev))
+            mean, std = train_stats(data, idx)
+            write_json_atomic({"train": idx.tolist(), "counts": class_sizes(data.y_train[idx], data.num_classes),
+                               "mean": list(mean), "std": list(std)}, sfile)
         self.rn = Run(out, data=data)
+        self.data = data = self.rn.data()           # normalised with what subset.json records
+        self.xtr, self.ytr, xte, yte = split(data, idx)
+        self.test = (xte.to(engine.dev), yte.to(engine.dev))
+        self.chance = float(torch.bincount(yte).max()) / len(yte)     # the majority class's share of the test set
         self.model = self.initial_model(report=True)
         self.tcfg = cfg.train_config()
         say(f"IMP on {data.name}: {len(self.xtr)} training / {len(xte)} test images, {cfg.arch} (stem={cfg.stem!r}, width {cfg.width}), "
@@ -327,7 +353,7 @@ class _Driver:
             torch.manual_seed(cfg.seed)
             m = build_model(cfg, self.data, self.engine.dev)
         if cfg.init:
-            rep = load_backbone(m, cfg.init)
+            rep = load_backbone(m, cfg.init, stem=cfg.init_stem)
             if report: self.say(f"initial weights from {cfg.init}: {len(rep['loaded'])} tensors loaded; fresh: {', '.join(rep['fresh']) or 'none'}")
         return m
 
@@ -339,10 +365,9 @@ class _Driver:
         return False
 
     def keep_rewind(self, done: int, state: dict):
-        "Save the rewind state when round 0 reaches the rewind epoch."
-        rfile = self.out / "rewind.pt"
-        if done == self.cfg.rewind_epoch and not rfile.exists():
-            save_atomic({"epoch": done, "state": {k: v.detach().cpu().clone() for k, v in state.items()}}, rfile, "rewind")
+        "Save the rewind state when round 0 reaches the rewind epoch: again if round 0 restarted, so it is this trajectory's."
+        if done == self.cfg.rewind_epoch:
+            save_atomic({"epoch": done, "state": {k: v.detach().cpu().clone() for k, v in state.items()}}, self.out / "rewind.pt", "rewind")
 
     def begin(self, r: int) -> tuple:
         "Round `r`'s model (at its starting weights, masked), mask and first epoch."
@@ -378,9 +403,10 @@ class _Driver:
 
     def end(self, r: int, model, mask: Mask, hist: list, seconds: float, **extra) -> dict:
         "Save round `r`'s results and report its row."
+        if r == 0: extra["chance"] = self.chance
         metrics = _save_round(_round_dir(self.out, r), model, mask, hist, self.tcfg, self.engine, seconds, round=r,
                               remaining=100 * _conv_density(mask, model), density=100 * mask.density, **extra)
-        self.rn.results.to_csv(self.out / "results.csv")
+        write_csv_atomic(self.rn.results, self.out / "results.csv")
         self.prev_mask, self.prev_state = mask, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         self.say(ROW.format(**metrics))
         return metrics
@@ -438,7 +464,7 @@ def finetune(run_or_path,               # a `Run` or its directory
                            cfg.seed * 1000 + 500 + round, engine, progress=progress, desc=f"fine-tune round {round} (lr {lr:g})",
                            round=round, lr=lr, remaining=rn.metrics(round)["remaining"])
 
-# %% ../nbs/04_imp.ipynb 32
+# %% ../nbs/04_imp.ipynb 42
 def reinit(run_or_path, round: int, seed: int|None = None,   # seed of the fresh weights; default: the run's seed + 1
            data=None, root=None, device="auto", engine: Engine|None = None, progress: bool = True) -> dict:
     "Round `round`'s mask on freshly initialised weights, trained on the whole schedule; returns its metrics."
@@ -464,16 +490,18 @@ def ticket_params(rn: Run, round: int) -> int:
 
 def small_dense(run_or_path, round: int, data=None, root=None, device="auto", engine: Engine|None = None,
                 progress: bool = True, log=print) -> Run:
-    "A dense network as wide as makes its parameter count match round `round`'s ticket, trained like round 0; returns its `Run`."
+    "A dense network as wide as makes its parameter count match round `round`'s ticket, trained like round 0 from random weights; its `Run`."
     rn = _as_run(run_or_path, data, root, round)
     cfg, d = rn.config, rn.data()
     n = ticket_params(rn, round)
-    w = matched_width(n, cfg.arch, cfg.stem, d.channels, d.num_classes)
-    over = {k: v for k, v in cfg.to_json().items() if k not in ("dataset", "per_class", "rounds", "data_id", "width")}
+    w = matched_width(n, cfg.arch, cfg.stem, d.channels, d.num_classes, cfg.head, cfg.advprop)
+    # a narrower network cannot take a pretrained checkpoint's weights: it starts from random ones
+    over = {k: v for k, v in cfg.to_json().items() if k not in ("dataset", "per_class", "rounds", "data_id", "width", "init", "init_stem")}
+    if cfg.init and log: log(f"small dense network of width {w:g}: trained from random weights ({cfg.init} does not fit its narrower layers)")
     return run(dataset=cfg.dataset, per_class=cfg.per_class, rounds=0, width=w, out=rn.dir / "branches" / f"small-dense-round_{round:02d}",
                data=d if cfg.dataset == "custom" else None, root=root, device=device, engine=engine, progress=progress, log=log, **over)
 
-# %% ../nbs/04_imp.ipynb 38
+# %% ../nbs/04_imp.ipynb 48
 BATCH_FREE = ("seed", "augment", "per_class", "fraction", "imbalance", "profile", "rounds")
 "`IMPConfig` fields in which runs that train together may differ (the subset only at equal size)."
 

@@ -169,11 +169,12 @@ def count_params(model: nn.Module) -> int:
 
 # %% ../nbs/01_models.ipynb 14
 def matched_width(n_params: int,                # parameters the small dense network should have (e.g. a ticket's nonzero weights)
-                  arch: str = "resnet18", stem: str = "small", in_channels: int = 3, num_classes: int = 10) -> float:
+                  arch: str = "resnet18", stem: str = "small", in_channels: int = 3, num_classes: int = 10,
+                  head: str = "linear", advprop: bool = False) -> float:      # the same head and BatchNorms as the ticket's network
     "The width multiplier (a whole number of base channels / 64) whose dense network has the parameter count closest to `n_params`."
     best, best_err = 1 / 64, float("inf")
     for ch in range(1, 257):      # 1 … 256 base channels
-        n = count_params(get_model(arch, stem, in_channels, num_classes, ch / 64))
+        n = count_params(get_model(arch, stem, in_channels, num_classes, ch / 64, head, advprop))
         err = abs(n - n_params)
         if err < best_err: best, best_err = ch / 64, err
         if n > n_params: break
@@ -186,8 +187,9 @@ def _our_name(k: str) -> str:
         if k.startswith(a): k = b + k[len(a):]
     return k.removeprefix("module.")
 
-def load_backbone(model: nn.Module, path) -> dict:
-    "Load matching weights from a local checkpoint into `model` in place; returns {'loaded': [...], 'fresh': [...], 'ignored': [...]}."
+def load_backbone(model: nn.Module, path,
+                  stem: bool = False) -> dict:   # also load the stem (conv + BN): only into a stem of the checkpoint's shape
+    "Load a local checkpoint's residual stages into `model` in place (stem and head stay fresh); {'loaded', 'fresh', 'ignored'} names."
     from pathlib import Path
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"No pretrained checkpoint at {path}: give the path of a local .pt/.pth file (nothing is downloaded).")
@@ -198,7 +200,12 @@ def load_backbone(model: nn.Module, path) -> dict:
         raise ValueError(f"{path} does not hold a state dict (parameter name → tensor).")
     own = model.state_dict()
     sd = {_our_name(k): v for k, v in sd.items()}
-    loaded = [k for k, v in sd.items() if k in own and own[k].shape == v.shape]
+    wanted = lambda k: not k.startswith("fc.") and (stem or not k.startswith("stem."))     # the release builds stem and head fresh
+    loaded = [k for k, v in sd.items() if k in own and own[k].shape == v.shape and wanted(k)]
     if not loaded: raise ValueError(f"No tensor of {path} matches the model by name and shape: is it a checkpoint of this architecture?")
+    if stem and "stem.conv.weight" not in loaded:
+        got = tuple(sd["stem.conv.weight"].shape) if "stem.conv.weight" in sd else "none"
+        raise ValueError(f"stem=True, but the checkpoint's stem convolution ({got}) does not fit the model's {tuple(own['stem.conv.weight'].shape)}: "
+                         "ImageNet's 7×7 stem needs stem='full'. Leave stem=False to train a fresh stem.")
     model.load_state_dict({**own, **{k: sd[k] for k in loaded}})
     return {"loaded": loaded, "fresh": [k for k in own if k not in loaded], "ignored": [k for k in sd if k not in loaded]}

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from . import imp
 from .data import load_dataset
 from .imp import IMPConfig, Run, choose_subset
-from .prune import write_json_atomic
+from .prune import write_json_atomic, write_csv_atomic, write_text_atomic
 
 # %% ../nbs/06_sweep.ipynb 5
 PAPER_CIFAR10_GRID = {"fraction": [1.0, 0.5, 0.2, 0.1, 0.02, 0.01], "augment": ["base", "contrastive", "randaugment", "autoaugment"],
@@ -236,7 +236,7 @@ def run(grid: dict,                    # {option: [values]}, e.g. {"per_class": 
                 say(f"[{done}/{len(jobs)}] " + _line(res))
     sw = Sweep(out)
     sm = sw.summary()
-    sm.to_csv(out / "summary.csv")
+    write_csv_atomic(sm, out / "summary.csv")
     say(f"sweep done in {time.time() - t0:.0f} s; summary in {out / 'summary.csv'}")
     return sw
 
@@ -303,7 +303,5 @@ def write_report(sweep, path=None) -> Path:
         for i, fig in enumerate((gain_figure(sw), gain_figure(sw, last=True), accuracy_figure(sw))):
             parts.append(fig.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False))
     except ValueError as e: parts.append(f"<p>{e}</p>")
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("<!doctype html><meta charset='utf-8'><title>sweep</title>" + "\n".join(parts))
-    tmp.replace(path)
+    write_text_atomic("<!doctype html><meta charset='utf-8'><title>sweep</title>" + "\n".join(parts), path)
     return path

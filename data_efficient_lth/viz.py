@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 import torch
 
 from .imp import Run
-from .prune import n_to_prune
+from .prune import n_to_prune, write_text_atomic
 
 # %% ../nbs/05_viz.ipynb 6
 def as_run(run) -> Run:
@@ -271,6 +271,5 @@ table.results td,table.results th{{border:1px solid #ccc;padding:3px 8px;text-al
 {c.epochs} epochs a round, rewind to epoch {c.rewind_epoch}, seed {c.seed}. Accuracy is each round's final-epoch accuracy on the whole test split.</p>
 {''.join(parts)}
 <h2>Results</h2>{table}<h2>Configuration</h2><pre>{cfg}</pre></body></html>"""
-    from data_efficient_lth.prune import _replace_atomic
-    _replace_atomic(path, lambda f: f.write(page.encode()))
+    write_text_atomic(page, path)
     return path
