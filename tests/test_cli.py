@@ -29,7 +29,8 @@ def test_cli_and_python_make_the_same_run(tmp_path):
     out_cli, out_py = tmp_path / "cli", tmp_path / "py"
     dlth("imp", *TINY, "--rounds", 1, "--epochs", 3, "--out", out_cli)
     kw = json.loads(json.dumps({"dataset_kwargs": {"shape": [3, 16, 16], "num_classes": 4, "train_per_class": 60, "test_size": 80}}))
-    rn = imp.run(dataset="synthetic", per_class=50, rounds=1, epochs=3, width=0.25, rewind_epoch=2, out=out_py, progress=False, log=None, **kw)
+    rn = imp.run(dataset="synthetic", per_class=50, rounds=1, epochs=3, width=0.25, rewind_epoch=2, batch_size=50, lr=0.05, out=out_py,
+                 progress=False, log=None, **kw)
     assert json.loads((out_cli / "config.json").read_text()) == json.loads((out_py / "config.json").read_text())
     assert imp.Run(out_cli).results["test_acc"].tolist() == rn.results["test_acc"].tolist()
 
