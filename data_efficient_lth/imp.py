@@ -263,7 +263,8 @@ class Run:
         return None if res.empty else res.loc[res["test_acc"].idxmax()]
     def chance(self) -> float:
         "Accuracy of always answering the test set's majority class (runs written before it was recorded: 1 / classes)."
-        return self.metrics(0).get("chance") or 1 / len(_read_subset_file(self.dir)["counts"])
+        st = _read_subset_file(self.dir)
+        return st.get("chance") or 1 / len(st["counts"])
     def dense_learned(self) -> bool:
         "Whether the dense network learned: its test accuracy is at least a tenth of the way from chance to 100%."
         chance = self.chance()
@@ -331,13 +332,14 @@ class _Driver:
                 raise ValueError(f"No test images are left: {cfg.dataset} has no test split and the subset takes every image. Choose per_class or fraction < 1.")
             _check_out(out, cfg)
             mean, std = train_stats(data, idx)
+            y_test = split(data, idx)[3]
             write_json_atomic({"train": idx.tolist(), "counts": class_sizes(data.y_train[idx], data.num_classes),
-                               "mean": list(mean), "std": list(std)}, sfile)
+                               "mean": list(mean), "std": list(std),
+                               "chance": float(torch.bincount(y_test).max()) / len(y_test)}, sfile)   # the test set's majority share
         self.rn = Run(out, data=data)
         self.data = data = self.rn.data()           # normalised with what subset.json records
         self.xtr, self.ytr, xte, yte = split(data, idx)
         self.test = (xte.to(engine.dev), yte.to(engine.dev))
-        self.chance = float(torch.bincount(yte).max()) / len(yte)     # the majority class's share of the test set
         self.model = self.initial_model(report=True)
         self.tcfg = cfg.train_config()
         say(f"IMP on {data.name}: {len(self.xtr)} training / {len(xte)} test images, {cfg.arch} (stem={cfg.stem!r}, width {cfg.width}), "
@@ -403,7 +405,6 @@ class _Driver:
 
     def end(self, r: int, model, mask: Mask, hist: list, seconds: float, **extra) -> dict:
         "Save round `r`'s results and report its row."
-        if r == 0: extra["chance"] = self.chance
         metrics = _save_round(_round_dir(self.out, r), model, mask, hist, self.tcfg, self.engine, seconds, round=r,
                               remaining=100 * _conv_density(mask, model), density=100 * mask.density, **extra)
         write_csv_atomic(self.rn.results, self.out / "results.csv")
