@@ -5,11 +5,14 @@ For CIFAR-shaped batches (100 × 3×32×32) on the chosen device, times each pol
 prints both and their ratio. The policies are batched tensor operations with per-image parameters; the
 question is whether any of them makes training noticeably slower.
 """
-import argparse, time
+import argparse, sys, time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, str(Path(__file__).parent))
+from machine import describe
 from data_efficient_lth.augment import policy, POLICIES
 from data_efficient_lth.data import load_dataset, normalize
 from data_efficient_lth.models import resnet18
@@ -41,6 +44,7 @@ def main():
         with eng.autocast(): out = model(eng.inputs(normalize(x, data.mean, data.std)))
         loss = F.cross_entropy(out.float(), y); opt.zero_grad(); loss.backward(); opt.step()
     t_step = timeit(step, max(2, a.reps // 2), sync)
+    print(describe(eng.dev))
     print(f"device {dev} ({eng.describe()}), batch {len(x)} of 3×32×32; one training step: {1000 * t_step:.1f} ms")
     print(f"{'policy':<22} {'ms/batch':>9} {'% of a step':>12}")
     for name in list(POLICIES) + ["contrastive+blur"]:

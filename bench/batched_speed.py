@@ -6,10 +6,13 @@ Data: CIFAR-shaped synthetic images (3×32×32, 10 classes; --shape to change), 
 (default 50: 500 training images, the issue's small-subset case). The first epoch of each is a warm-up (compilation,
 cuDNN autotuning, allocator) and is not counted. Prints training images per second both ways and their ratio last.
 """
-import argparse, os, platform, time
+import argparse, sys, time
+from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).parent))
+from machine import describe
 from data_efficient_lth.augment import policy
 from data_efficient_lth.batched import train_batched
 from data_efficient_lth.data import Batches, load_dataset, split, subset_indices
@@ -32,8 +35,7 @@ def main():
     if a.epochs < 2: p.error("--epochs must be ≥ 2: the first epoch is a warm-up")
     shape = tuple(int(v) for v in a.shape.split(","))
     eng = Engine(device=a.device, precision=a.precision, compile=a.compile)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, threads {torch.get_num_threads()}"
-          + (f", GPU {torch.cuda.get_device_name()}" if eng.dev.type == "cuda" else "") + f"; engine {eng.describe()}")
+    print(f"{describe(eng.dev)}; engine {eng.describe()}")
     ds = load_dataset("synthetic", shape=shape, num_classes=10, train_per_class=2 * a.per_class, test_size=100, seed=0)
     n_img = 10 * a.per_class
     print(f"work: {a.runs} runs × {n_img} training images ({'×'.join(map(str, shape))}), ResNet-18 small stem width {a.width}, batch 100, "

@@ -6,6 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reference import reference_imp, to_uint8
+from machine import describe
 from data_efficient_lth import imp
 from data_efficient_lth.data import load_dataset, subset_indices, split
 
@@ -19,6 +20,7 @@ def main():
     d = load_dataset("digits")
     out = Path(tempfile.mkdtemp(prefix="dlth-digits-check-"))
     rows = {"a": [], "c": []}
+    print(describe())
     print(f"digits, 10 per class (100 train / 1697 test), ResNet-18 small stem, {a.rounds} pruning rounds × {a.epochs} epochs, rewind 2")
     for s in a.seeds:
         idx = subset_indices(d.y_train, per_class=10, seed=s)

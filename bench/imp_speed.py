@@ -9,13 +9,14 @@ Same model (small-stem ResNet-18), subset, epochs, rounds and seed. Data: CIFAR-
 (3×32×32, 10 classes), 50 per class for training, 10,000 test images. Prints images/s for training and
 evaluation, a projection of the paper's full protocol from the measured costs, and the end-to-end ratios last.
 """
-import argparse, json, os, platform, sys, tempfile, time
+import argparse, json, sys, tempfile, time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reference import reference_imp, to_uint8
+from machine import describe
 from data_efficient_lth import imp
 from data_efficient_lth.data import load_dataset
 from data_efficient_lth.train import Engine
@@ -62,8 +63,7 @@ def main():
     args = p.parse_args()
     if args.full: args.rounds, args.epochs, args.rewind_epoch, args.precision = FULL_ROUNDS, FULL_EPOCHS, FULL_REWIND, "fp32"
     eng = Engine(device=args.device, precision=args.precision, compile=args.compile)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, "
-          f"threads {torch.get_num_threads()}" + (f", GPU {torch.cuda.get_device_name()}" if eng.dev.type == "cuda" else ""))
+    print(describe(eng.dev))
     ds = load_dataset("synthetic", shape=(3, 32, 32), num_classes=10, train_per_class=args.per_class, test_size=args.test_size, seed=args.seed)
     print(f"work: {len(ds.x_train)} training images, {len(ds.x_test)} test images, ResNet-18 (small stem), "
           f"{args.rounds + 1} trainings ({args.epochs} epochs, rewind to epoch {args.rewind_epoch}), seed {args.seed}", flush=True)

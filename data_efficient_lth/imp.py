@@ -101,7 +101,13 @@ def as_data(data) -> ImageData:
     raise TypeError("data: expected ImageData(x_train, y_train, x_test, y_test) or a tuple (x_train, y_train, x_test, y_test).")
 
 def choose_subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
-    "The training indices the config asks for."
+    "The training indices the config asks for; refused where they would leave no test images."
+    idx = _subset(data, cfg)
+    if data.x_test is None and len(idx) == len(data.x_train):
+        raise ValueError(f"No test images are left: {cfg.dataset} has no test split and the subset takes every image. Choose per_class or fraction < 1.")
+    return idx
+
+def _subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
     y, C = data.y_train, data.num_classes
     if cfg.imbalance is not None:
         n_max = cfg.per_class or max(class_sizes(y, C))
@@ -239,7 +245,7 @@ class Run:
             d = load_dataset(self.config.dataset, root=self.root, **(self.config.dataset_kwargs or {}))
         if self.config.data_id and fingerprint(d) != self.config.data_id:
             raise ValueError("The data given differs from the data this run trained on (fingerprints differ).")
-        st = _read_subset_file(self.dir)
+        st = _read_subset_file(self.dir) if (self.dir / "subset.json").exists() else {}
         if "mean" in st:          # the normalisation the run trained with (runs written before it was recorded: the dataset's)
             d = copy.copy(d); d.mean, d.std = tuple(st["mean"]), tuple(st["std"])
         self._data, self._ready = d, True
@@ -328,8 +334,6 @@ class _Driver:
             remove_orphans(out)                     # what writes killed half-way left behind
         else:
             idx = choose_subset(data, cfg)          # may raise: before anything is written
-            if data.x_test is None and len(idx) == len(data.x_train):
-                raise ValueError(f"No test images are left: {cfg.dataset} has no test split and the subset takes every image. Choose per_class or fraction < 1.")
             _check_out(out, cfg)
             mean, std = train_stats(data, idx)
             y_test = split(data, idx)[3]
