@@ -329,20 +329,19 @@ class _Driver:
         self.say = say = _sayer(log)
         # subset and its normalisation: drawn once, then always read back
         sfile = out / "subset.json"
-        if (out / "config.json").exists() and sfile.exists():
+        resume = (out / "config.json").exists() and sfile.exists()
+        if resume:
             _check_out(out, cfg); idx = _read_subset(out)
             remove_orphans(out)                     # what writes killed half-way left behind
-        else:
-            idx = choose_subset(data, cfg)          # may raise: before anything is written
+        else: idx = choose_subset(data, cfg)        # may raise: before anything is written
+        self.xtr, self.ytr, xte, yte = split(data, idx)
+        if not resume:
             _check_out(out, cfg)
             mean, std = train_stats(data, idx)
-            y_test = split(data, idx)[3]
-            write_json_atomic({"train": idx.tolist(), "counts": class_sizes(data.y_train[idx], data.num_classes),
-                               "mean": list(mean), "std": list(std),
-                               "chance": float(torch.bincount(y_test).max()) / len(y_test)}, sfile)   # the test set's majority share
+            write_json_atomic({"train": idx.tolist(), "counts": class_sizes(self.ytr, data.num_classes), "mean": list(mean), "std": list(std),
+                               "chance": float(torch.bincount(yte).max()) / len(yte)}, sfile)   # the test set's majority share
         self.rn = Run(out, data=data)
-        self.data = data = self.rn.data()           # normalised with what subset.json records
-        self.xtr, self.ytr, xte, yte = split(data, idx)
+        self.data = data = self.rn.data()           # normalised as subset.json records
         self.test = (xte.to(engine.dev), yte.to(engine.dev))
         self.model = self.initial_model(report=True)
         self.tcfg = cfg.train_config()
