@@ -136,13 +136,13 @@ def translate(x, pixels, axis: str, fill: float = 0.):
     return warp(x, A, fill=fill)
 
 def shear(x, s, axis: str, fill: float = 0.):
-    "Shear each image by factor `s` along `axis`, about the top-left corner."
+    "Shear each image by factor `s` along `axis` about its top (left) edge, as PIL's affine transform."
     n, _, h, w = x.shape
     s = torch.as_tensor(s, dtype=torch.float32).expand(n)
     A = _eye(n)
-    # input x = x + s·y with y the row index (0 at the top row's centre), so row r moves by exactly s·r pixels
-    if axis == "x": A[:, 0, 1] = s; A[:, 0, 2] = s * (h / 2 - 0.5)
-    else: A[:, 1, 0] = s; A[:, 1, 2] = s * (w / 2 - 0.5)
+    # PIL: output pixel centre (x + ½, y + ½) reads input x + ½ + s·(y + ½), so row r moves by s·(r + ½) pixels
+    if axis == "x": A[:, 0, 1] = s; A[:, 0, 2] = s * h / 2
+    else: A[:, 1, 0] = s; A[:, 1, 2] = s * w / 2
     return warp(x, A, fill=fill)
 
 # %% ../nbs/00a_augment.ipynb 15

@@ -35,15 +35,14 @@ def as_images(x, what="images") -> torch.Tensor:
         raise TypeError(f"{what} has dtype {x.dtype}: expected uint8 (0–255) or a float dtype. Convert with x.float() / 255 or x.astype('uint8').")
     x = x.float()
     for i in range(0, n, 1024):              # in chunks: no full-size boolean copy of a large set
-        xb = x[i:i + 1024].flatten(1)
-        bad = (~torch.isfinite(xb)).any(1)
+        bad = (~torch.isfinite(x[i:i + 1024].flatten(1))).any(1)
         if bad.any(): raise ValueError(f"{what}[{i + int(bad.nonzero()[0])}] holds NaN or infinite values: fix or drop that image "
                                        "(the first bad one; check the rest too).")
-        if xb.min() < 0 or xb.max() > 1:
-            lo, hi = float(x.min()), float(x.max())
-            raise ValueError(f"{what} holds floats from {lo:g} to {hi:g}: float images must lie in 0–1. "
-                             + ("Divide by 255 (x / 255), or pass uint8 images." if hi > 1 else "Rescale them into 0–1, or pass uint8 images."))
-    return x
+    lo, hi = float(x.min()) if n else 0., float(x.max()) if n else 1.
+    if lo < -1e-6 or hi > 1 + 1e-6:          # beyond float rounding of 0–1 values
+        fix = "Divide by 255 (x / 255), or pass uint8 images." if hi > 2 else "Clip or rescale them into 0–1, or pass uint8 images."
+        raise ValueError(f"{what} holds floats from {lo:g} to {hi:g}: float images must lie in 0–1. {fix}")
+    return x.clamp(0, 1) if lo < 0 or hi > 1 else x         # a copy: the caller's tensor stays as it was
 
 def to_float(x: torch.Tensor) -> torch.Tensor:
     "Images as 0–1 floats: uint8 scaled by 1/255, floats unchanged."

@@ -102,6 +102,9 @@ def as_data(data) -> ImageData:
 
 def choose_subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
     "The training indices the config asks for; refused where they would leave no test images."
+    if len(data.x_train) == 0:
+        raise ValueError(f"{data.name} has no training images: it is a test set (as cifar10c, cifar102). Evaluate a run on it "
+                         "(robust.robustness(run, shift=...)) instead of training on it.")
     idx = _subset(data, cfg)
     if data.x_test is None and len(idx) == len(data.x_train):
         raise ValueError(f"No test images are left: {cfg.dataset} has no test split and the subset takes every image. Choose per_class or fraction < 1.")
@@ -332,9 +335,10 @@ class _Driver:
         resume = (out / "config.json").exists() and sfile.exists()
         if resume:
             _check_out(out, cfg); idx = _read_subset(out)
-            remove_orphans(out)                     # what writes killed half-way left behind
+            for d in [out, *out.glob("round_*")]: remove_orphans(d, recursive=False)   # what writes killed half-way left (branches clean their own)
         else: idx = choose_subset(data, cfg)        # may raise: before anything is written
         self.xtr, self.ytr, xte, yte = split(data, idx)
+        self.model = self.initial_model(report=True)   # may raise too (a checkpoint that does not fit): still nothing written
         if not resume:
             _check_out(out, cfg)
             mean, std = train_stats(data, idx)
@@ -343,7 +347,6 @@ class _Driver:
         self.rn = Run(out, data=data)
         self.data = data = self.rn.data()           # normalised as subset.json records
         self.test = (xte.to(engine.dev), yte.to(engine.dev))
-        self.model = self.initial_model(report=True)
         self.tcfg = cfg.train_config()
         say(f"IMP on {data.name}: {len(self.xtr)} training / {len(xte)} test images, {cfg.arch} (stem={cfg.stem!r}, width {cfg.width}), "
             f"{cfg.epochs} epochs a round, augment {cfg.augment}, "

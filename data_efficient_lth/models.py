@@ -202,7 +202,8 @@ def load_backbone(model: nn.Module, path,
     sd = {_our_name(k): v for k, v in sd.items()}
     wanted = lambda k: not k.startswith("fc.") and (stem or not k.startswith("stem."))     # the release builds stem and head fresh
     loaded = [k for k, v in sd.items() if k in own and own[k].shape == v.shape and wanted(k)]
-    if not loaded: raise ValueError(f"No tensor of {path} matches the model by name and shape: is it a checkpoint of this architecture?")
+    if not [k for k in loaded if not k.endswith("num_batches_tracked")]:       # counters of shape () match anything
+        raise ValueError(f"No weight of {path} matches the model by name and shape: is it a checkpoint of this architecture and width?")
     if stem and "stem.conv.weight" not in loaded:
         got = tuple(sd["stem.conv.weight"].shape) if "stem.conv.weight" in sd else "none"
         raise ValueError(f"stem=True, but the checkpoint's stem convolution ({got}) does not fit the model's {tuple(own['stem.conv.weight'].shape)}: "

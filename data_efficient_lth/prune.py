@@ -18,8 +18,13 @@ class CheckpointError(ValueError):
     "A file in a run directory is unreadable, truncated, or not what it should be."
 
 def _umask() -> int:
-    m = os.umask(0); os.umask(m)
-    return m
+    "The process's umask, read without changing it (other threads may be creating files meanwhile)."
+    try:
+        line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("Umask:"))
+        return int(line.split()[1], 8)
+    except (OSError, StopIteration, ValueError):       # no /proc (macOS): set and restore it
+        m = os.umask(0o022); os.umask(m)
+        return m
 
 def _replace_atomic(path, write):
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,9 +54,9 @@ def write_csv_atomic(df, path):
     "Write a pandas DataFrame as CSV to `path` atomically."
     write_text_atomic(df.to_csv(), path)
 
-def remove_orphans(folder) -> list[Path]:
-    "Delete the temporary files that writes killed half-way left under `folder` (a resumed run calls it); returns them."
-    gone = [p for p in Path(folder).rglob(".*.tmp") if p.is_file()]
+def remove_orphans(folder, recursive: bool = True) -> list[Path]:
+    "Delete the temporary files that writes killed half-way left in `folder` (and below); a resumed run calls it. Returns them."
+    gone = [p for p in (Path(folder).rglob if recursive else Path(folder).glob)(".*.tmp") if p.is_file()]
     for p in gone: p.unlink()
     return gone
 

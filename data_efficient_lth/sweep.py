@@ -58,24 +58,26 @@ class Sweep:
         return out
 
     def results(self) -> pd.DataFrame:
-        "One row per run: its cell's values, seed, dense accuracy, best and last ticket."
+        "One row per run: its cell's values, seed, dense accuracy, best and last ticket; no gains where the dense network did not learn."
         rows = []
         for cell, s, rn in self.runs():
             res = rn.results
             if 0 not in res.index: continue
-            row = {**cell, "seed": s, "rounds_done": len(res), "dense_acc": 100 * res.loc[0, "test_acc"], "seconds": float(res["seconds"].sum())}
+            row = {**cell, "seed": s, "rounds_done": len(res), "dense_acc": 100 * res.loc[0, "test_acc"], "seconds": float(res["seconds"].sum()),
+                   "dense_learned": rn.dense_learned()}
             b = rn.best()
             if b is not None:
                 last = res.index.max()
                 row.update(best_acc=100 * b["test_acc"], best_remaining=b["remaining"], best_round=int(b.name),
                            last_acc=100 * res.loc[last, "test_acc"], last_remaining=res.loc[last, "remaining"])
-                row["gain"] = row["best_acc"] - row["dense_acc"]
-                row["last_gain"] = row["last_acc"] - row["dense_acc"]
+                if row["dense_learned"]:          # a gain over a dense network that did not learn means nothing
+                    row["gain"] = row["best_acc"] - row["dense_acc"]
+                    row["last_gain"] = row["last_acc"] - row["dense_acc"]
             rows.append(row)
         return pd.DataFrame(rows)
 
     def summary(self) -> pd.DataFrame:
-        "One row per cell: mean ± std over seeds of dense accuracy, best ticket (chosen on test) and its % remaining, and gains."
+        "One row per cell: mean ± std over seeds of dense accuracy, best ticket (chosen on test) and its % remaining, and gains (over seeds whose dense network learned)."
         res = self.results()
         keys = list(self.spec["grid"])
         if res.empty: return pd.DataFrame(columns=keys)
@@ -84,6 +86,7 @@ class Sweep:
         out = g[cols].agg(["mean", "std"])
         out.columns = [f"{a}_{b}" for a, b in out.columns]
         out.insert(0, "seeds", g.size())
+        out.insert(1, "dense_learned", g["dense_learned"].sum())
         return out
 
     def table(self, digits: int = 1) -> str:
@@ -96,7 +99,9 @@ class Sweep:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for idx, r in sm.iterrows():
             idx = idx if isinstance(idx, tuple) else (idx,)
-            vals = [str(v) for v in idx] + [str(int(r["seeds"])), fmt(r["dense_acc_mean"], r["dense_acc_std"])]
+            failed = int(r["seeds"] - r["dense_learned"])
+            seeds = str(int(r["seeds"])) + (f" ({failed}: dense did not learn, no gain)" if failed else "")
+            vals = [str(v) for v in idx] + [seeds, fmt(r["dense_acc_mean"], r["dense_acc_std"])]
             vals += [fmt(r[f"{c}_mean"], r[f"{c}_std"]) if f"{c}_mean" in r else "–" for c in ("best_acc", "best_remaining", "gain", "last_acc", "last_gain")]
             lines.append("| " + " | ".join(vals) + " |")
         return "\n".join(lines)
