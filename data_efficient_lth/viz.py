@@ -129,7 +129,9 @@ def mask_figure(run, round: int, layer: str|None = None, max_channels: int = 32)
     if layer not in mask: raise ValueError(f"No masked layer {layer!r}. Layers: {', '.join(mask)}.")
     t = mask[layer]
     shown = f" (first {min(max_channels, t.shape[0])} of {t.shape[0]} outputs × {min(max_channels, t.shape[1])} of {t.shape[1]} inputs)" if max(t.shape[:2]) > max_channels else ""
-    fig = go.Figure(go.Heatmap(z=mask_grid(t, max_channels), colorscale=[[0, "#f4f4f4"], [1, "#1f3b73"]], zmin=0, zmax=1, showscale=False,
+    g = mask_grid(t, max_channels)
+    z = np.where(np.isnan(g), None, g).tolist()      # gaps as None: NaN is not JSON, and a widget could not send it
+    fig = go.Figure(go.Heatmap(z=z, colorscale=[[0, "#f4f4f4"], [1, "#1f3b73"]], zmin=0, zmax=1, showscale=False,
                                hovertemplate="kept=%{z}<extra></extra>"))
     fig.update_layout(title=f"Round {round}: mask of {short_name(layer)}, {100 * float(t.float().mean()):.1f}% kept{shown}",
                       template="plotly_white", height=420, xaxis=dict(title="input channel", showticklabels=False),

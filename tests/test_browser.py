@@ -1,5 +1,6 @@
 """In a real browser: JupyterLab on 127.0.0.1, Debian's Chromium driven by Playwright. Open the quickstart, run all
-cells, move the round slider, and check that the rendered plot's data changed. Screenshot in the test's temp dir."""
+cells, move the round slider, and check that the rendered plot's data changed, and that no output area shows a
+warning, an error or a traceback. Screenshot in the test's temp dir."""
 import os, secrets, shutil, socket, subprocess, sys, time
 from pathlib import Path
 
@@ -82,7 +83,20 @@ def test_quickstart_explorer_in_jupyterlab(lab, tmp_path):
                 print(f"attempt {attempt}: {str(e)[:300]}")
                 if attempt == 3: raise
         _check_slider(page, tmp_path)
+        _check_clean_outputs(page, tmp_path)
         ctx.close()
+
+
+STDERR_OUTPUTS = """() => Array.from(document.querySelectorAll('.jp-OutputArea-output'))
+    .filter(e => e.getAttribute('data-mime-type') === 'application/vnd.jupyter.stderr' || e.querySelector('.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]'))
+    .map(e => e.innerText.slice(0, 400))"""
+
+
+def _check_clean_outputs(page, tmp_path):
+    "No output area of the executed quickstart shows a warning, an error or a traceback (all of them go to stderr)."
+    bad = page.evaluate(STDERR_OUTPUTS)
+    if bad: page.screenshot(path=str(tmp_path / "stderr.png"), full_page=True)
+    assert not bad, f"output areas with warnings or errors: {bad} (screenshot {tmp_path / 'stderr.png'})"
 
 
 DIALOGS = []   # texts of JupyterLab dialogs met on the way (e.g. kernel selection), for failure messages
