@@ -12,12 +12,11 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.func import functional_call
-from tqdm.auto import tqdm
 
 from .data import Batches
 from .prune import Mask, MaskedParams, save_atomic, load_checked
 from .models import DualBatchNorm2d
-from .train import TrainConfig, Engine, Compiled, cosine_lr, evaluate, loss_fn, _state, _restore, _eval_due
+from .train import TrainConfig, Engine, Compiled, cosine_lr, evaluate, loss_fn, _state, _restore, _eval_due, progress_bar
 
 # %% ../nbs/03a_batched.ipynb 5
 def _stack(ts: list, channels_last: bool = False) -> torch.Tensor:
@@ -172,8 +171,8 @@ def train_batched(models: list,                 # N networks of the same archite
             save_atomic(_state(state, ostate, batches[i], done, histories[i]), checkpoints[i], "round-checkpoint")
 
     last_save = time.time()
-    bar = tqdm(range(first, cfg.epochs), desc=f"{desc} ×{n}", disable=not progress, leave=False, dynamic_ncols=True,
-               initial=first - start_epoch, total=cfg.epochs - start_epoch)
+    bar = progress_bar(range(first, cfg.epochs), f"{desc} ×{n}", total=cfg.epochs - start_epoch, initial=first - start_epoch,
+                       enabled=progress)
     for epoch in bar:
         t0 = time.time()
         for g in opt.param_groups: g["lr"] = cosine_lr(epoch, cfg)

@@ -380,7 +380,7 @@ def report(run, path=None) -> Path:
 <div id="fig-accuracy"></div><div id="fig-heatmap"></div>
 <div class="pair"><div id="fig-density"></div><div id="fig-mask"></div></div>
 <div class="pair"><div id="fig-magnitudes"></div><div id="fig-curves"></div></div>
-<h2>Results</h2>{run.results.round(4).to_html(classes="results")}
+<h2>Results</h2>{run.table.to_html(classes="results")}
 <h2>Configuration</h2><pre>{html.escape(json.dumps(c.to_json(), indent=1))}</pre>
 <script type="application/json" id="report-data">{script_json(data)}</script>
 <script>{REPORT_JS}{static_js}</script></body></html>"""

@@ -19,7 +19,7 @@ def test_imp_prints_a_row_per_round_and_a_verdict(tmp_path):
     cfg = json.loads((out / "config.json").read_text())["config"]
     assert (cfg["epochs"], cfg["width"], cfg["per_class"]) == (4, 0.25, 50)
     shown = dlth("show", out).stdout
-    assert "test_acc" in shown and shown.strip().splitlines()[-1] == lines[-2]
+    assert "test acc %" in shown and "engine" not in shown and shown.strip().splitlines()[-1] == lines[-2]
     (out / "report.html").unlink()
     assert dlth("report", out).stdout.strip() == str(out / "report.html") and (out / "report.html").exists()
     p = dlth("report", tmp_path / "nothing", check=False)
@@ -38,9 +38,10 @@ def test_cli_and_python_make_the_same_run(tmp_path):
     (["--per-class", "1000"], "has only 60 images"),
     (["--dataset", "cifar11"], "Unknown dataset 'cifar11'"),
     (["--arch", "resnet9"], "Unknown architecture 'resnet9'"),
-    (["--rounds", "-2"], "rounds=-2"),
-    (["--prune-rate", "1"], "prune_rate=1.0"),
-    (["--rewind-epoch", "99"], "rewind_epoch=99"),
+    (["--rounds", "-2"], "--rounds -2"),
+    (["--epochs", "0"], "--epochs 0: expected a whole number of training epochs"),
+    (["--prune-rate", "1"], "--prune-rate 1.0"),
+    (["--rewind-epoch", "99"], "--rewind-epoch 99"),
 ])
 def test_bad_input_is_one_clear_line(tmp_path, args, message):
     out = tmp_path / "never"
@@ -54,7 +55,7 @@ def test_other_config_or_foreign_directory_is_refused_untouched(tmp_path):
     dlth("imp", *TINY, "--rounds", 1, "--epochs", 3, "--out", out)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     p = dlth("imp", *TINY, "--rounds", 1, "--epochs", 3, "--seed", 1, "--out", out, check=False)
-    assert p.returncode == 2 and "seed=0 there, 1 now" in p.stderr
+    assert p.returncode == 2 and "--seed 0 there, 1 now" in p.stderr
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     mine = tmp_path / "mine"; mine.mkdir(); (mine / "results.xlsx").write_text("precious")
     p = dlth("imp", *TINY, "--rounds", 1, "--out", mine, check=False)
@@ -81,3 +82,15 @@ def test_baseline_commands(tmp_path):
     assert cfg["width"] < 0.25 and cfg["rounds"] == 0          # narrower than the run's width 0.25
     p = dlth("baseline", out, "reinit", "--round", 7, check=False)
     assert p.returncode == 2 and "Round 7 is not finished" in p.stderr
+
+def test_a_log_gets_the_cost_and_one_line_per_epoch(tmp_path):
+    "Output to a pipe (a log, a batch job): the cost before training, a time estimate, one plain line per epoch, no frames."
+    p = dlth("imp", *[a for a in TINY if a != "--quiet"], "--rounds", 1, "--epochs", 3, "--out", tmp_path / "run")
+    assert "\r" not in p.stdout + p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[1] == ("cost: 2 trainings, 4 epochs × 200 training images = 800 image passes, and a 80-image test pass per round; "
+                        "a time estimate follows the second epoch")
+    assert any(l.startswith("time: ") and "for the 2 epochs left" in l for l in lines)
+    epochs = [l for l in p.stderr.splitlines() if " epochs" in l]
+    assert epochs[0].startswith("round 0/1 (100.0%): 1/3 epochs, loss ") and any(l.startswith("round 0/1 (100.0%): 3/3 epochs") for l in epochs)
+    assert any(l.startswith("round 1/1 (80.0%): 1/1 epochs") for l in epochs)
