@@ -48,7 +48,7 @@ def _batch_runs(v: str):
 def _dataset_help() -> str:
     return f"registered dataset name: {', '.join(sorted(DATASETS))} (default: digits, embedded; the others read files from --root)"
 
-IMP_EPILOG = """Before training it prints what the run costs (trainings × epochs × images) and, after the second epoch, an
+IMP_EPILOG = """Before training it prints what the run costs (trainings × epochs × images) and, after its first epochs, an
 estimate of the time on this device. Progress is a live bar in a terminal, one line per epoch in a log or a pipe;
 --quiet turns it off (the table rows and the verdict still print). Example, about 4 minutes on 2 CPU cores:
   dlth imp --dataset digits --per-class 10 --rounds 8 --epochs 60 --out runs/demo"""

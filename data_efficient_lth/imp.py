@@ -109,7 +109,7 @@ def choose_subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
                          "(robust.robustness(run, shift=...)) instead of training on it.")
     idx = _subset(data, cfg)
     if data.x_test is None and len(idx) == len(data.x_train):
-        raise ValueError(f"No test images are left: {cfg.dataset} has no test split and the subset takes every image. Choose per_class or fraction < 1.")
+        raise ValueError(f"No test images are left: {cfg.dataset} has no test split and the subset takes every image. Choose a smaller per_class=, or fraction= below 1.")
     return idx
 
 def _subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
@@ -365,7 +365,7 @@ def cost_line(cfg: IMPConfig, n_train: int, n_test: int, rounds: list[int]) -> s
     epochs = epochs_left(cfg, rounds)
     passes = f"{epochs * n_train / 1e6:.2f} M" if epochs * n_train >= 1e6 else f"{epochs * n_train:,}"
     return (f"cost: {len(rounds)} trainings, {epochs:,} epochs × {n_train:,} training images = {passes} image passes, "
-            f"and a {n_test:,}-image test pass per round; a time estimate follows the second epoch")
+            f"and a {n_test:,}-image test pass per round; a time estimate follows the first epochs")
 
 class _Driver:
     "One IMP run between its rounds: what `run` sets up, then each round's mask and start (`begin`) and its results (`end`). `run_batched` drives several."
@@ -392,7 +392,7 @@ class _Driver:
         self.data = data = self.rn.data()           # normalised as subset.json records
         self.test = (xte.to(engine.dev), yte.to(engine.dev))
         self.tcfg = cfg.train_config()
-        say(f"IMP on {data.name}: {len(self.xtr)} training / {len(xte)} test images, {cfg.arch} (stem={cfg.stem!r}, width {cfg.width}), "
+        say(f"IMP on {data.name}: {len(self.xtr)} training / {len(xte)} test images, {cfg.arch} ({cfg.stem} stem, width {cfg.width}), "
             f"{cfg.epochs} epochs a round, augment {cfg.augment}, "
             f"rewind to {f'epoch {cfg.rewind_epoch}' if cfg.rewind_to == 'epoch' else 'the trained dense weights'}, {cfg.rounds} pruning rounds of {cfg.prune_rate:.0%} ({cfg.prune}); "
             f"engine {engine.describe()}; run directory {out}")
@@ -407,16 +407,17 @@ class _Driver:
         self.say(line)
 
     def estimate(self, r: int, start: int):
-        "An on_epoch for the first round trained: after its second epoch, say how long the rest of the run will take."
+        "An on_epoch for the first round trained: after its first epochs (up to 5), say how long the rest of the run will take."
         if self.estimated or self.cfg.epochs - start < 2: return None
         self.estimated, ticks = True, []
+        timed = min(5, self.cfg.epochs - start)       # epochs 2 to 5: past the first one's warm-up
         def tick(done, model):
             ticks.append(time.perf_counter())
-            if len(ticks) == 2:                       # the second epoch: past the first one's warm-up
-                per_epoch = ticks[1] - ticks[0]
+            if len(ticks) == timed:
+                per_epoch = (ticks[-1] - ticks[0]) / (timed - 1)
                 left = self.cfg.epochs - done + epochs_left(self.cfg, [q for q in self.todo if q > r])
                 self.say(f"time: {per_epoch:.2f} s an epoch on {self.engine.describe()}, so about {duration(per_epoch * left)} "
-                         f"for the {left:,} epochs left (measured on round {r}'s second epoch)")
+                         f"for the {left:,} epoch{'s' * (left != 1)} left (measured on round {r}'s epochs 2–{timed})")
         return tick
 
     def initial_model(self, report=False):

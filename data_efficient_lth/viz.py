@@ -55,7 +55,11 @@ def accuracy_figure(*runs, selected: int|None = None) -> go.Figure:
         if selected in res.index:
             fig.add_trace(go.Scatter(x=[res.loc[selected, "remaining"]], y=[100 * res.loc[selected, "test_acc"]], mode="markers",
                                      marker=dict(symbol="circle-open", size=20, line=dict(width=3), color="black"), name=f"round {selected}"))
-    fig.update_xaxes(type="log", autorange="reversed", title="% of conv weights remaining")
+    remaining = sorted({round(float(x), 1) for run in map(as_run, runs) for x in run.results.get("remaining", [])}, reverse=True)
+    if remaining:   # ticks at the rounds' own densities, dense on the left, nothing past 100%
+        fig.update_xaxes(range=[math.log10(remaining[0] * 1.06), math.log10(remaining[-1] / 1.06)], tickvals=remaining,
+                         ticktext=[f"{x:.0f}" if x >= 10 else f"{x:.1f}" for x in remaining])
+    fig.update_xaxes(type="log", title="% of conv weights remaining")
     shown = [100 * a for run in map(as_run, runs) for a in run.results.get("test_acc", [])]
     if shown:   # a margin around the accuracies, never past 0 or 100
         fig.update_yaxes(range=[max(0, min(shown) - 4), min(101, max(shown) + 4)])
