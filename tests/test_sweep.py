@@ -29,7 +29,7 @@ def test_sweep_refuses_bad_grid_and_other_common_options(tmp_path):
     p = dlth("sweep", "--grid", "per_class", *SMALL, "--out", tmp_path / "a", check=False)
     assert p.returncode == 2 and "OPTION=V1,V2" in p.stderr
     p = dlth("sweep", "--grid", "augment=base,mixup", *SMALL, "--per-class", "4", "--out", tmp_path / "b", check=False)
-    assert p.returncode == 2 and "augment='mixup'" in p.stderr and not (tmp_path / "b").exists()
+    assert p.returncode == 2 and "--augment 'mixup'" in p.stderr and not (tmp_path / "b").exists()
     dlth("sweep", "--grid", "per_class=4", "--seeds", "0", *SMALL, "--out", tmp_path / "c")
     p = dlth("sweep", "--grid", "per_class=4", "--seeds", "0", *SMALL, "--lr", "0.05", "--out", tmp_path / "c", check=False)
     assert p.returncode == 2 and "other common options" in p.stderr
