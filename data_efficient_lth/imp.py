@@ -72,8 +72,8 @@ class IMPConfig:
         self.augment = policy_name(self.augment)
         need(isinstance(self.epochs, int) and self.epochs >= 1, f"epochs={self.epochs!r}: expected a whole number of training epochs ≥ 1.")
         need(isinstance(self.rewind_epoch, int) and 0 <= self.rewind_epoch < self.epochs,
-             f"rewind_epoch={self.rewind_epoch!r}: expected an epoch in [0, epochs={self.epochs}) (with {self.epochs} epochs, give rewind_epoch={max(0, self.epochs - 1)} or less).")
-        need(self.per_class is None or self.fraction is None, "Give per_class or fraction, not both.")
+             f"rewind_epoch={self.rewind_epoch!r}: expected 0 to {max(0, self.epochs - 1)}, an epoch before the end of training (epochs={self.epochs}).")
+        need(self.per_class is None or self.fraction is None, "Give per_class= or fraction=, not both.")
         need(self.profile in ("exp", "step"), f"profile={self.profile!r}: expected 'exp' or 'step'.")
         need(self.precision in ("auto", "bf16", "fp32"), f"precision={self.precision!r}: expected 'auto', 'bf16' or 'fp32'.")
         need(self.init or not self.init_stem, "init_stem=True loads a checkpoint's stem: give the checkpoint too, init='path/to/checkpoint.pt'.")
@@ -365,7 +365,7 @@ def cost_line(cfg: IMPConfig, n_train: int, n_test: int, rounds: list[int]) -> s
     epochs = epochs_left(cfg, rounds)
     passes = f"{epochs * n_train / 1e6:.2f} M" if epochs * n_train >= 1e6 else f"{epochs * n_train:,}"
     return (f"cost: {len(rounds)} trainings, {epochs:,} epochs × {n_train:,} training images = {passes} image passes, "
-            f"and a {n_test:,}-image test pass per round; a time estimate follows the first epochs")
+            f"and a {n_test:,}-image test pass per round")
 
 class _Driver:
     "One IMP run between its rounds: what `run` sets up, then each round's mask and start (`begin`) and its results (`end`). `run_batched` drives several."
@@ -408,16 +408,16 @@ class _Driver:
 
     def estimate(self, r: int, start: int):
         "An on_epoch for the first round trained: after its first epochs (up to 5), say how long the rest of the run will take."
-        if self.estimated or self.cfg.epochs - start < 2: return None
-        self.estimated, ticks = True, []
-        timed = min(5, self.cfg.epochs - start)       # epochs 2 to 5: past the first one's warm-up
-        def tick(done, model):
+        if self.estimated: return None
+        ticks = []
+        def tick(done, model):     # the first epoch of a call is its warm-up: timed from its end, over up to 4 epochs
             ticks.append(time.perf_counter())
-            if len(ticks) == timed:
-                per_epoch = (ticks[-1] - ticks[0]) / (timed - 1)
-                left = self.cfg.epochs - done + epochs_left(self.cfg, [q for q in self.todo if q > r])
-                self.say(f"time: {per_epoch:.2f} s an epoch on {self.engine.describe()}, so about {duration(per_epoch * left)} "
-                         f"for the {left:,} epoch{'s' * (left != 1)} left (measured on round {r}'s epochs 2–{timed})")
+            if self.estimated or not (len(ticks) == 5 or (done == self.cfg.epochs and len(ticks) >= 2)): return
+            self.estimated = True
+            per_epoch = (ticks[-1] - ticks[0]) / (len(ticks) - 1)
+            left = self.cfg.epochs - done + epochs_left(self.cfg, [q for q in self.todo if q > r])
+            self.say(f"time: {per_epoch:.2f} s a training epoch on {self.engine.describe()} (round {r}, {len(ticks) - 1} epochs timed), "
+                     f"so about {duration(per_epoch * left)} for the {left:,} training epoch{'s' * (left != 1)} left, test passes not counted")
         return tick
 
     def initial_model(self, report=False):
@@ -531,7 +531,8 @@ def finetune(run_or_path,               # a `Run` or its directory
     "Train round `round`'s ticket (rewind weights × mask) at a low learning rate; returns its metrics."
     rn = _as_run(run_or_path, data, root, round)
     cfg = rn.config
-    tcfg = cfg.train_config(lr=lr, **({"epochs": epochs} if epochs else {}))
+    if epochs is not None and (int(epochs) != epochs or epochs < 1): raise ValueError(f"epochs={epochs!r}: expected a whole number of training epochs ≥ 1.")
+    tcfg = cfg.train_config(lr=lr, **({"epochs": epochs} if epochs is not None else {}))
     fdir = rn.dir / "finetune" / f"round_{round:02d}-lr{lr:g}-e{tcfg.epochs}"
     if (fdir / "metrics.json").exists(): return json.loads((fdir / "metrics.json").read_text())
     d, engine = rn.data(), _engine(engine, device, cfg)

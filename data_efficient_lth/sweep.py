@@ -30,7 +30,7 @@ def cells(grid: dict) -> list[dict]:
     if not isinstance(grid, dict) or not grid: raise ValueError("grid: expected a dict {option: [values, ...]}, e.g. {'per_class': [5, 10]}.")
     known = {f.name for f in fields(IMPConfig)} - {"dataset", "data_id", "seed"}
     bad = [k for k in grid if k not in known]
-    if bad: raise ValueError(f"grid option(s) {', '.join(bad)} are not IMP options (seeds go in seeds=). Options: {', '.join(sorted(known))}.")
+    if bad: raise ValueError(f"grid option(s) {', '.join(bad)} are not IMP options (seeds go in seeds=). Options: {', '.join(map(repr, sorted(known)))}.")
     for k, v in grid.items():
         if not isinstance(v, (list, tuple)) or not v: raise ValueError(f"grid[{k!r}]: expected a non-empty list of values, got {v!r}.")
     return [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]

@@ -55,10 +55,11 @@ def accuracy_figure(*runs, selected: int|None = None) -> go.Figure:
         if selected in res.index:
             fig.add_trace(go.Scatter(x=[res.loc[selected, "remaining"]], y=[100 * res.loc[selected, "test_acc"]], mode="markers",
                                      marker=dict(symbol="circle-open", size=20, line=dict(width=3), color="black"), name=f"round {selected}"))
-    remaining = sorted({round(float(x), 1) for run in map(as_run, runs) for x in run.results.get("remaining", [])}, reverse=True)
+    remaining = sorted({float(x) for run in map(as_run, runs) for x in run.results.get("remaining", [])}, reverse=True)
     if remaining:   # ticks at the rounds' own densities, dense on the left, nothing past 100%
-        fig.update_xaxes(range=[math.log10(remaining[0] * 1.06), math.log10(remaining[-1] / 1.06)], tickvals=remaining,
-                         ticktext=[f"{x:.0f}" if x >= 10 else f"{x:.1f}" for x in remaining])
+        low = max(remaining[-1], 1e-6)
+        fig.update_xaxes(range=[math.log10(remaining[0] * 1.06), math.log10(low / 1.06)], tickvals=remaining,
+                         ticktext=[f"{x:.0f}" if x >= 9.5 else f"{x:.1f}" if x >= 0.95 else f"{x:.2g}" for x in remaining])
     fig.update_xaxes(type="log", title="% of conv weights remaining")
     shown = [100 * a for run in map(as_run, runs) for a in run.results.get("test_acc", [])]
     if shown:   # a margin around the accuracies, never past 0 or 100
@@ -106,6 +107,7 @@ def magnitude_figure(run, round: int, bins: int = 80) -> go.Figure:
     "Histogram of log10 |w| of the surviving weights, with the next pruning threshold."
     w, thr = magnitudes(run, round)
     lw = np.log10(np.clip(w, 1e-12, None))
+    lw = lw[np.isfinite(lw)]          # a run that diverged still draws (its NaN / infinite weights left out)
     counts, edges = np.histogram(lw, bins=bins)
     fig = go.Figure(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=edges[1] - edges[0], marker_color="#2ca02c",
                            hovertemplate="|w| ≈ 10^%{x:.2f}: %{y}<extra></extra>"))
@@ -359,8 +361,8 @@ REPORT_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2e
 table.results td,table.results th{border:1px solid #ccc;padding:3px 8px;text-align:right} pre{background:#f6f6f6;padding:1em;font-size:12px}"""
 
 def script_json(data) -> str:
-    "JSON that is safe inside a <script> element: '</' cannot close it."
-    return json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+    "JSON that is safe inside a <script> element: every '<' escaped, so nothing in it can close the element."
+    return json.dumps(data, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
 
 def report(run, path=None) -> Path:
     "Write a self-contained HTML report of the run (default: RUN_DIR/report.html); returns its path."
@@ -378,7 +380,7 @@ def report(run, path=None) -> Path:
 <body><h1>IMP with rewinding: {html.escape(run.dir.name)}</h1>
 <p><b>{html.escape(run.verdict())}</b></p>
 <p>{html.escape(c.dataset)}, {html.escape(c.arch)} (stem={html.escape(c.stem)}), {c.rounds} pruning rounds of {c.prune_rate:.0%} ({html.escape(c.prune)}),
-{c.epochs} epochs a round, rewind to epoch {c.rewind_epoch}, seed {c.seed}. Accuracy is each round's final-epoch accuracy on the whole test split.</p>
+{c.epochs} epochs a round, rewind to {f"epoch {c.rewind_epoch}" if c.rewind_to == "epoch" else "the trained dense weights"}, seed {c.seed}. Accuracy is each round's final-epoch accuracy on the whole test split.</p>
 <div class="controls"><label>round <input type="range" id="round" min="0" max="{last}" value="{last}"> <output id="round-shown"></output></label>
 <label>layer <select id="layer">{layers}</select></label><span>the round and the layer drive every figure below</span></div>
 <div id="fig-accuracy"></div><div id="fig-heatmap"></div>

@@ -88,9 +88,8 @@ def test_a_log_gets_the_cost_and_one_line_per_epoch(tmp_path):
     p = dlth("imp", *[a for a in TINY if a != "--quiet"], "--rounds", 1, "--epochs", 3, "--out", tmp_path / "run")
     assert "\r" not in p.stdout + p.stderr
     lines = p.stdout.splitlines()
-    assert lines[1] == ("cost: 2 trainings, 4 epochs × 200 training images = 800 image passes, and a 80-image test pass per round; "
-                        "a time estimate follows the first epochs")
-    assert any(l.startswith("time: ") and "for the 1 epoch left" in l for l in lines)
+    assert lines[1] == "cost: 2 trainings, 4 epochs × 200 training images = 800 image passes, and a 80-image test pass per round"
+    assert any(l.startswith("time: ") and "(round 0, 2 epochs timed)" in l and "for the 1 training epoch left" in l for l in lines)
     epochs = [l for l in p.stderr.splitlines() if " epochs" in l]
     assert epochs[0].startswith("round 0/1 (100.0%): 1/3 epochs, loss ") and any(l.startswith("round 0/1 (100.0%): 3/3 epochs") for l in epochs)
     assert any(l.startswith("round 1/1 (80.0%): 1/1 epochs") for l in epochs)
