@@ -4,14 +4,7 @@ from pathlib import Path
 
 import torch
 
-
-def cpu_model() -> str:
-    "The CPU's model name from /proc/cpuinfo, with the bf16 units it has (AMX, AVX512-BF16)."
-    try: info = Path("/proc/cpuinfo").read_text()
-    except OSError: return platform.processor() or platform.machine()
-    name = next((l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name")), platform.machine())
-    units = [u for u, flag in (("AMX", "amx_bf16"), ("AVX512-BF16", "avx512_bf16")) if flag in info]
-    return f"{name} ({', '.join(units) or 'no native bf16'})"
+from data_efficient_lth.train import cpu_model   # one definition, also recorded in every run
 
 
 def describe(device: torch.device | None = None) -> str:

@@ -14,7 +14,8 @@ from torch import nn
 from torch.func import functional_call
 
 from .data import Batches
-from .prune import Mask, MaskedParams, save_atomic, load_checked
+from .prune import Mask, MaskedParams
+from .files import save_atomic, load_checked
 from .models import DualBatchNorm2d
 from .train import TrainConfig, Engine, Compiled, cosine_lr, evaluate, loss_fn, _state, _restore, _eval_due, progress_bar
 

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from . import imp, viz, sweep
 from .data import DATASETS, load_dataset
-from .prune import CheckpointError
+from .files import CheckpointError, SWEEP
 from .train import Engine
 
 # %% ../nbs/07_cli.ipynb 4
@@ -184,7 +184,7 @@ def main(argv=None) -> int:
                            batch_runs=a.batch_runs, **common)
             print(sw.table()); print(f"report: {sweep.write_report(sw)}")
         elif a.command == "show":
-            if (Path(a.run_dir) / "sweep.json").exists(): print(sweep.Sweep(a.run_dir).table())
+            if (Path(a.run_dir) / SWEEP).exists(): print(sweep.Sweep(a.run_dir).table())
             else:
                 rn = imp.Run(a.run_dir)
                 print(rn.table.to_string()); print(as_flags(rn.verdict()))

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from .augment import rgb_to_hsv, hsv_to_rgb, grayscale
 from .data import ImageData, normalize, to_float, load_dataset, split
-from .viz import as_run
+from .imp import as_run
 from .train import Engine, eval_model, evaluate_prepared
 
 # %% ../nbs/08_robust.ipynb 5

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from . import imp
 from .data import load_dataset
 from .imp import IMPConfig, Run, choose_subset
-from .prune import write_json_atomic, write_csv_atomic, write_text_atomic
+from .files import write_json_atomic, write_csv_atomic, write_text_atomic, CONFIG, SWEEP, SUMMARY, SWEEP_REPORT
 
 # %% ../nbs/06_sweep.ipynb 5
 PAPER_CIFAR10_GRID = {"fraction": [1.0, 0.5, 0.2, 0.1, 0.02, 0.01], "augment": ["base", "contrastive", "randaugment", "autoaugment"],
@@ -44,7 +44,7 @@ class Sweep:
     "A sweep directory: its spec, its runs, their summary and figure."
     def __init__(self, path):
         self.dir = Path(path)
-        f = self.dir / "sweep.json"
+        f = self.dir / SWEEP
         if not f.exists(): raise FileNotFoundError(f"{self.dir} is not a sweep directory (no sweep.json).")
         self.spec = json.loads(f.read_text())
 
@@ -54,7 +54,7 @@ class Sweep:
         for cell in cells(self.spec["grid"]):
             for s in self.spec["seeds"]:
                 d = self.dir / cell_name(cell) / f"seed{s}"
-                if (d / "config.json").exists(): out.append((cell, s, Run(d)))
+                if (d / CONFIG).exists(): out.append((cell, s, Run(d)))
         return out
 
     def results(self) -> pd.DataFrame:
@@ -209,7 +209,7 @@ def run(grid: dict,                    # {option: [values]}, e.g. {"per_class": 
         keys.append(imp.batch_key(cfg, n) if imp.can_batch(cfg) and (small or batch_runs != "auto") else None)
     del loaded
     spec = {"dataset": dataset, "grid": {k: list(v) for k, v in grid.items()}, "seeds": seeds, "common": json.loads(json.dumps(common))}
-    f = out / "sweep.json"
+    f = out / SWEEP
     if f.exists():
         old = json.loads(f.read_text())
         if (old["dataset"], old["common"], list(old["grid"])) != (spec["dataset"], spec["common"], list(spec["grid"])):
@@ -241,7 +241,7 @@ def run(grid: dict,                    # {option: [values]}, e.g. {"per_class": 
                 say(f"[{done}/{len(jobs)}] " + _line(res))
     sw = Sweep(out)
     sm = sw.summary()
-    write_csv_atomic(sm, out / "summary.csv")
+    write_csv_atomic(sm, out / SUMMARY)
     say(f"sweep done in {time.time() - t0:.0f} s; summary in {out / 'summary.csv'}")
     return sw
 
@@ -301,7 +301,7 @@ def accuracy_figure(sweep) -> go.Figure:
 def write_report(sweep, path=None) -> Path:
     "`<sweep>/sweep.html`: the summary table and both figures, plotly.js inline, opens offline."
     sw = sweep if isinstance(sweep, Sweep) else Sweep(sweep)
-    path = Path(path) if path else sw.dir / "sweep.html"
+    path = Path(path) if path else sw.dir / SWEEP_REPORT
     sm = sw.summary()
     parts = [f"<h1>Sweep {sw.dir.name}</h1>", sm.round(2).to_html()]
     try:
