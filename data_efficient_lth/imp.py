@@ -9,7 +9,7 @@ __all__ = ['STREAMS', 'RESULT_COLUMNS', 'ROW', 'HEADER', 'BATCH_FREE', 'IMPConfi
            'reinit', 'ticket_params', 'small_dense', 'batch_key', 'can_batch', 'run_batched']
 
 # %% ../nbs/04_imp.ipynb 2
-import copy, hashlib, json, platform, subprocess, sys, time
+import copy, hashlib, inspect, json, platform, subprocess, sys, time
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 
@@ -83,11 +83,10 @@ class IMPConfig:
         self.train_config()   # validates the recipe
 
     def train_config(self, **over) -> TrainConfig:
-        "The recipe of one round."
-        kw = dict(epochs=self.epochs, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay,
-                  batch_size=self.batch_size, augment=self.augment, eval_every=self.eval_every, aux_cosine=self.aux_cosine,
-                  ce_weight=self.ce_weight, advprop=self.advprop)
-        return TrainConfig(**{**kw, **over})
+        "The recipe of one round: every field this config shares with `TrainConfig`, then `over`."
+        mine = {f.name for f in fields(self)}
+        shared = {f.name: getattr(self, f.name) for f in fields(TrainConfig) if f.name in mine}
+        return TrainConfig(**{**shared, **over})
 
     def to_json(self) -> dict: return json.loads(json.dumps(asdict(self)))
 
@@ -628,7 +627,8 @@ def can_batch(cfg: IMPConfig) -> bool:
     "Whether a run can train in a batch with others (AdvProp's adversarial step trains one run at a time)."
     return not cfg.advprop
 
-_SHARED = ("data", "root", "device", "engine", "progress", "log", "checkpoint_minutes", "on_round_start", "on_round_end")
+_PER_JOB = {"dataset", "per_class", "rounds", "out", "config"}
+_SHARED = tuple(p for p in inspect.signature(run).parameters if p not in _PER_JOB)   # run()'s own arguments, shared by a batch
 
 def _label(out: Path) -> str: return f"{out.parent.name}/{out.name}" if out.parent.name else out.name
 
