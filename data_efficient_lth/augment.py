@@ -42,16 +42,21 @@ def blend(a: torch.Tensor, b: torch.Tensor, f) -> torch.Tensor:
     "`f·a + (1-f)·b`, per image, clamped to 0–1."
     return (_per_image(torch.as_tensor(f), a) * (a - b) + b).clamp_(0, 1)
 
+# %% ../nbs/00a_augment.ipynb 8
 def grayscale(x: torch.Tensor) -> torch.Tensor:
     "ITU-R 601 luma, repeated over the RGB channels; images of other channel counts unchanged."
     if x.shape[1] != 3: return x
     r, g, b = x.unbind(1)
     return (0.2989 * r + 0.587 * g + 0.114 * b).unsqueeze(1).expand_as(x)
 
+# %% ../nbs/00a_augment.ipynb 9
 def brightness(x, f): return blend(x, torch.zeros_like(x), f)
+
 def contrast(x, f):
     m = grayscale(x).mean(dim=(-3, -2, -1), keepdim=True) if x.shape[1] == 3 else x.mean(dim=(-3, -2, -1), keepdim=True)
     return blend(x, m.expand_as(x), f)
+
+# %% ../nbs/00a_augment.ipynb 10
 def saturation(x, f): return x if x.shape[1] != 3 else blend(x, grayscale(x), f)
 
 def sharpness(x, f):
@@ -62,6 +67,7 @@ def sharpness(x, f):
     deg = x.clone(); deg[..., 1:-1, 1:-1] = F.conv2d(x, k, groups=c)
     return blend(x, deg, f)
 
+# %% ../nbs/00a_augment.ipynb 11
 def rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
     "RGB → HSV, all channels in 0–1."
     r, g, b = x.unbind(1)
@@ -73,6 +79,7 @@ def rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
     h = torch.where(d > 0, (h / 6) % 1.0, torch.zeros_like(h))
     return torch.stack((h, s, mx), 1)
 
+# %% ../nbs/00a_augment.ipynb 12
 def hsv_to_rgb(x: torch.Tensor) -> torch.Tensor:
     "HSV → RGB."
     h, s, v = x.unbind(1)
@@ -80,6 +87,7 @@ def hsv_to_rgb(x: torch.Tensor) -> torch.Tensor:
     f = lambda n: v - v * s * (torch.minimum(k(n), 4 - k(n)).clamp(0, 1))
     return torch.stack((f(5), f(3), f(1)), 1)
 
+# %% ../nbs/00a_augment.ipynb 13
 def hue(x, shift):
     "Rotate the hue by `shift` (a fraction of the colour circle, in [-0.5, 0.5]) per image."
     if x.shape[1] != 3: return x
@@ -87,28 +95,33 @@ def hue(x, shift):
     hsv[:, 0] = (hsv[:, 0] + _per_image(torch.as_tensor(shift), hsv[:, 0:1])[:, 0]) % 1.0
     return hsv_to_rgb(hsv).clamp_(0, 1)
 
+# %% ../nbs/00a_augment.ipynb 14
 def posterize(x, bits):
     "Keep `bits` bits per channel (float images: `floor(x·2^bits) / 2^bits`, as torchvision)."
     levels = _per_image(2.0 ** torch.as_tensor(bits, dtype=torch.float32), x)
     return (x * levels).floor_().clamp_(min=0).minimum(levels - 1) / levels
 
+# %% ../nbs/00a_augment.ipynb 15
 def solarize(x, threshold):
     "Invert the pixels at or above `threshold` (0–1) per image."
     return torch.where(x >= _per_image(torch.as_tensor(threshold), x), 1 - x, x)
 
+# %% ../nbs/00a_augment.ipynb 16
 def autocontrast(x):
     "Stretch each channel of each image to span 0–1."
     lo, hi = x.amin((-2, -1), keepdim=True), x.amax((-2, -1), keepdim=True)
     flat = hi == lo
     return torch.where(flat, x, (x - lo) / torch.where(flat, torch.ones_like(hi), hi - lo)).clamp_(0, 1)
 
+# %% ../nbs/00a_augment.ipynb 17
 def equalize(x):
     "Histogram equalisation of each channel of each image (torchvision's batched kernel)."
     return TF.equalize(x)
 
+# %% ../nbs/00a_augment.ipynb 18
 def invert(x): return 1 - x
 
-# %% ../nbs/00a_augment.ipynb 11
+# %% ../nbs/00a_augment.ipynb 22
 def warp(x: torch.Tensor, A: torch.Tensor, mode: str = "nearest", fill: float = 0.) -> torch.Tensor:
     "Resample each image so that output pixel `p` (pixel units, origin at the centre) reads input pixel `A[i] @ [p, 1]`; `fill` outside."
     n, c, h, w = x.shape
@@ -145,11 +158,12 @@ def shear(x, s, axis: str, fill: float = 0.):
     else: A[:, 1, 0] = s; A[:, 1, 2] = s * w / 2
     return warp(x, A, fill=fill)
 
-# %% ../nbs/00a_augment.ipynb 15
+# %% ../nbs/00a_augment.ipynb 26
 def random_vflip(x, g):
     "Each image flipped top–bottom with probability 1/2."
     return where_images(coin(len(x), 0.5, g), x.flip(-2), x)
 
+# %% ../nbs/00a_augment.ipynb 27
 def random_resized_crop(x, size: int, g, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)) -> torch.Tensor:
     "A random area and aspect of each image, resized (bilinear) to `size`×`size`."
     n, c, h, w = x.shape
@@ -178,6 +192,7 @@ def random_resized_crop(x, size: int, g, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)
     out = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
     return out.clamp_(0, 1)
 
+# %% ../nbs/00a_augment.ipynb 28
 def color_jitter(x, g, brightness_=0.4, contrast_=0.4, saturation_=0.4, hue_=0.1, p: float = 0.8):
     "torchvision's ColorJitter per image (factors uniform in 1±strength, hue ±hue_, the four in a random order per image), applied with probability `p`."
     n = len(x)
@@ -193,10 +208,12 @@ def color_jitter(x, g, brightness_=0.4, contrast_=0.4, saturation_=0.4, hue_=0.1
             if len(sel): out[sel.to(x.device)] = op(out[sel.to(x.device)], factors[k][sel])
     return out
 
+# %% ../nbs/00a_augment.ipynb 29
 def random_grayscale(x, g, p: float = 0.2):
     "Each image turned gray with probability `p`."
     return where_images(coin(len(x), p, g), grayscale(x), x)
 
+# %% ../nbs/00a_augment.ipynb 30
 def gaussian_blur(x, g, sigma=(0.1, 2.0), p: float = 0.5, kernel: int|None = None):
     "Each image blurred with probability `p` by a Gaussian of σ ~ U(sigma); kernel ≈ 10% of the image side (odd, ≥ 3), reflected borders."
     n, c, h, w = x.shape
@@ -211,6 +228,7 @@ def gaussian_blur(x, g, sigma=(0.1, 2.0), p: float = 0.5, kernel: int|None = Non
     y = F.conv2d(y, w1.view(n * c, 1, 1, k), groups=n * c).view(n, c, h, w)
     return where_images(apply, y, x)
 
+# %% ../nbs/00a_augment.ipynb 31
 def cutout(x, g, size: int = 16):
     "Each image gets one `size`×`size` square (clipped at the border, centre anywhere) filled with that image's mean (all channels, as the release)."
     n, c, h, w = x.shape
@@ -221,14 +239,22 @@ def cutout(x, g, size: int = 16):
     hole = (in_y[:, :, None] & in_x[:, None, :])[:, None].to(x.device)
     return torch.where(hole, x.mean((-3, -2, -1), keepdim=True), x)
 
-# %% ../nbs/00a_augment.ipynb 18
+# %% ../nbs/00a_augment.ipynb 34
 AUTOAUGMENT_FILL = 128 / 255   # the release fills what AutoAugment's shears, translations and rotations uncover with gray 128
 
 def _shear_x(x, m, s): return shear(x, 0.3 * m * s, "x", AUTOAUGMENT_FILL)
+
+# %% ../nbs/00a_augment.ipynb 35
 def _shear_y(x, m, s): return shear(x, 0.3 * m * s, "y", AUTOAUGMENT_FILL)
+
 def _translate_x(x, m, s): return translate(x, 150 / 331 * x.shape[-1] * m * s, "x", AUTOAUGMENT_FILL)
+
+# %% ../nbs/00a_augment.ipynb 36
 def _translate_y(x, m, s): return translate(x, 150 / 331 * x.shape[-2] * m * s, "y", AUTOAUGMENT_FILL)
+
 def _rotate(x, m, s): return rotate(x, 30 * m * s, AUTOAUGMENT_FILL)
+
+# %% ../nbs/00a_augment.ipynb 37
 def _factor(fn): return lambda x, m, s: fn(x, 1 + 0.9 * m * s)
 
 OPS: dict[str, Callable] = {
@@ -266,10 +292,12 @@ def _apply_grouped(x: torch.Tensor, op: torch.Tensor, fns: list, *args) -> torch
         if len(sel): out[sel.to(x.device)] = fn(out[sel.to(x.device)], *(a[sel] for a in args))
     return out
 
+# %% ../nbs/00a_augment.ipynb 38
 def apply_ops(x: torch.Tensor, op: torch.Tensor, m: torch.Tensor, s: torch.Tensor, names: list[str]) -> torch.Tensor:
     "Image i gets AutoAugment's operation `names[op[i]]` at magnitude `m[i]`, sign `s[i]` (op = -1: unchanged)."
     return _apply_grouped(x, op, [(lambda x, m, s: invert(x)) if n == "Invert" else OPS[n] for n in names], m, s)
 
+# %% ../nbs/00a_augment.ipynb 39
 def autoaugment(x, g, policy=AUTOAUGMENT_CIFAR10, cutout_size: int|None = 16):
     "AutoAugment with the CIFAR-10 policy, a sub-policy drawn per image; then Cutout."
     n = len(x)
@@ -283,7 +311,7 @@ def autoaugment(x, g, policy=AUTOAUGMENT_CIFAR10, cutout_size: int|None = 16):
         x = apply_ops(x, op, level / 9, s, names)
     return cutout(x, g, cutout_size) if cutout_size else x
 
-# %% ../nbs/00a_augment.ipynb 22
+# %% ../nbs/00a_augment.ipynb 43
 RANDAUGMENT: dict[str, tuple] = {
     "Identity": (lambda x, v: x, 0, 1),
     "AutoContrast": (lambda x, v: autocontrast(x), 0, 1),
@@ -315,7 +343,7 @@ def randaugment(x, g, n_ops: int = 4, cutout_size: int|None = 16):
         x = _apply_grouped(x, op, fns, v)
     return cutout(x, g, cutout_size) if cutout_size else x
 
-# %% ../nbs/00a_augment.ipynb 28
+# %% ../nbs/00a_augment.ipynb 49
 POLICIES = {
     "none": "no augmentation",
     "base": "random crop with padding (or random-resized crop for 224-px data) + the dataset's flips",

@@ -28,12 +28,14 @@ def _stack(ts: list, channels_last: bool = False) -> torch.Tensor:
         t = torch.empty(n, o, kh, kw, i, dtype=t.dtype, device=t.device).permute(0, 1, 4, 2, 3).copy_(t)
     return t
 
+# %% ../nbs/03a_batched.ipynb 6
 def stack_inputs(xs: list, channels_last: bool = False) -> torch.Tensor:
     "N batches B × C × H × W as one N × B × C × H × W tensor (laid out B, H, W, N, C with `channels_last`)."
     if not channels_last or xs[0].dim() != 4: return torch.stack(xs)
     b, c, h, w = xs[0].shape
     return torch.empty(b, h, w, len(xs), c, dtype=xs[0].dtype, device=xs[0].device).permute(3, 0, 4, 1, 2).copy_(torch.stack(xs))
 
+# %% ../nbs/03a_batched.ipynb 7
 class Stacked(nn.Module):
     "N networks of one architecture as one module: their parameters and buffers stacked along dim 0, run with `torch.func.vmap`."
     def __init__(self, models: list, channels_last: bool = False):
@@ -86,7 +88,7 @@ class Stacked(nn.Module):
 
     def __repr__(self): return f"Stacked({self.n} × {type(self._base[0]).__name__}, {sum(p[0].numel() for p in self.params):,} parameters each)"
 
-# %% ../nbs/03a_batched.ipynb 9
+# %% ../nbs/03a_batched.ipynb 11
 def _opt_state(model: nn.Module, bufs: list, cfg: TrainConfig, lr: float) -> dict:
     "The state dict `torch.optim.SGD` over `model` would have with momentum buffers `bufs` (`train`'s checkpoint format)."
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
@@ -94,6 +96,7 @@ def _opt_state(model: nn.Module, bufs: list, cfg: TrainConfig, lr: float) -> dic
         if b is not None: opt.state[p]["momentum_buffer"] = b
     return opt.state_dict()
 
+# %% ../nbs/03a_batched.ipynb 12
 def _stacked_mask(st: Stacked, masks: list|None) -> Mask|None:
     "One `Mask` over the stacked parameters (named as in `st`): run i's mask in slice i; a run without a mask, or without a layer in it, keeps every weight."
     if masks is None or all(m is None for m in masks): return None
@@ -103,6 +106,7 @@ def _stacked_mask(st: Stacked, masks: list|None) -> Mask|None:
     return Mask({stacked[k]: torch.stack([m[k] if m is not None and k in m else torch.ones(shapes[k], dtype=torch.bool) for m in masks])
                  for k in names})
 
+# %% ../nbs/03a_batched.ipynb 13
 def train_batched(models: list,                 # N networks of the same architecture
                   batches: list,                # N `Batches` with the same number of images and batch size
                   cfg: TrainConfig,             # the recipe they share

@@ -26,6 +26,7 @@ def _base_type(tp):
     args = [a for a in typing.get_args(tp) if a is not type(None)]
     return args[0] if args else tp
 
+# %% ../nbs/07_cli.ipynb 5
 def _add_config_options(p: argparse.ArgumentParser):
     docs = docments(imp.IMPConfig)
     hints = typing.get_type_hints(imp.IMPConfig)
@@ -37,6 +38,7 @@ def _add_config_options(p: argparse.ArgumentParser):
         elif tp is dict: p.add_argument(opt, type=json.loads, default=None, metavar="JSON", help=help)
         else: p.add_argument(opt, type=tp, default=None, help=help)
 
+# %% ../nbs/07_cli.ipynb 6
 def _batch_runs(v: str):
     "--batch-runs: 'auto' or a whole number ≥ 1."
     if v == "auto": return v
@@ -45,6 +47,7 @@ def _batch_runs(v: str):
     if k < 1: raise argparse.ArgumentTypeError(f"{v!r}: expected 'auto' or a whole number ≥ 1 of runs per training loop")
     return k
 
+# %% ../nbs/07_cli.ipynb 7
 def _dataset_help() -> str:
     return f"registered dataset name: {', '.join(sorted(DATASETS))} (default: digits, embedded; the others read files from --root)"
 
@@ -110,7 +113,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--quiet", action="store_true", help="no progress bars or epoch lines")
     return p
 
-# %% ../nbs/07_cli.ipynb 6
+# %% ../nbs/07_cli.ipynb 9
 def cli_flags() -> dict[str, str]:
     "Every option of every dlth command: its Python name and its flag (`per_class` → `--per-class`)."
     subcommands = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
@@ -131,7 +134,7 @@ def as_flags(message: str) -> str:
         if "_" in name: message = re.sub(rf"{not_in}{name}(?![\w/\\\-])", flag, message)   # 'choose per_class ≤ 174'
     return message
 
-# %% ../nbs/07_cli.ipynb 7
+# %% ../nbs/07_cli.ipynb 10
 def _value(v: str):
     "A grid value: int, float, true/false, none, else the string."
     low = v.strip().lower()
@@ -142,6 +145,7 @@ def _value(v: str):
         except ValueError: pass
     return v.strip()
 
+# %% ../nbs/07_cli.ipynb 11
 def parse_grid(spec: str) -> tuple[str, list]:
     "'per_class=5,10' → ('per_class', [5, 10]); option names may use dashes."
     if "=" not in spec: raise ValueError(f"--grid {spec!r}: expected OPTION=V1,V2,... e.g. per_class=5,10,20,50.")
@@ -150,15 +154,18 @@ def parse_grid(spec: str) -> tuple[str, list]:
     if not vals: raise ValueError(f"--grid {spec!r}: no values after '='.")
     return k.strip().replace("-", "_"), vals
 
+# %% ../nbs/07_cli.ipynb 12
 def _say(line: str):
     "The run's lines (rows, cost, verdict) above any progress bar, flushed, in the words of the command line."
     tqdm.write(as_flags(line)); sys.stdout.flush()
 
+# %% ../nbs/07_cli.ipynb 13
 def config_options(args: argparse.Namespace, exclude: set) -> dict:
     "The `IMPConfig` fields given on the command line (not left at None), but `exclude`."
     names = {f.name for f in fields(imp.IMPConfig)} - set(exclude)
     return {k: v for k, v in vars(args).items() if k in names and v is not None}
 
+# %% ../nbs/07_cli.ipynb 14
 def _download(dataset: str, root, dataset_kwargs: dict|None):
     "--download: fetch the dataset's files into --root before the run reads them."
     if dataset not in ("cifar10", "cifar100"): raise ValueError(f"--download fetches cifar10 and cifar100 only, not {dataset!r}.")
@@ -166,6 +173,7 @@ def _download(dataset: str, root, dataset_kwargs: dict|None):
     except OSError as e:   # no network, a refused connection, a full disk
         raise FileNotFoundError(f"--download could not fetch {dataset}: {e}. Download it elsewhere and pass --root.") from None
 
+# %% ../nbs/07_cli.ipynb 15
 def main(argv=None) -> int:
     "Entry point of the `dlth` console script."
     a = parser().parse_args(argv)

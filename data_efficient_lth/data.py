@@ -298,6 +298,7 @@ def read_image(path, mode: str|None = "RGB") -> np.ndarray:
         a = np.asarray(im)
     return a[..., None] if a.ndim == 2 else a
 
+# %% ../nbs/00_data.ipynb 32
 def _resize(a: np.ndarray, size: int, crop: int|None) -> torch.Tensor:
     "H×W×C → C×k×k: without `crop`, resized to size×size (small datasets are square already); with it, shorter side to `size`, then the centre crop×crop."
     t = torch.from_numpy(np.array(a, copy=True)).permute(2, 0, 1)   # a writable copy (PIL arrays are read-only)
@@ -315,6 +316,7 @@ def _resize(a: np.ndarray, size: int, crop: int|None) -> torch.Tensor:
     x = x[0]
     return x.round().clamp(0, 255).to(dt) if dt == torch.uint8 else x
 
+# %% ../nbs/00_data.ipynb 33
 def _interp(x, size):
     return torch.nn.functional.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
 
@@ -322,6 +324,7 @@ def _load_image(path, mode, size: int, crop: int|None, test: bool) -> torch.Tens
     "One file as stored in an ImageData: test images centre-cropped to `crop`; training images to `size` (square) under the 224-px protocol."
     return _resize(read_image(path, mode), size, crop if test else (size if crop else None))
 
+# %% ../nbs/00_data.ipynb 34
 def read_split_list(folder: Path, name: str) -> list[tuple[Path, str]]:
     "Lines `path class` of `folder/name`; paths relative to `folder` (or to `folder/imgs`)."
     f = folder / name
@@ -335,6 +338,7 @@ def read_split_list(folder: Path, name: str) -> list[tuple[Path, str]]:
         rows.append((p, parts[1]))
     return rows
 
+# %% ../nbs/00_data.ipynb 35
 def split_folder(folder,                     # holds imgs/, trainval.txt and test.txt
                  size: int = 64,              # side of the stored training images
                  crop: int|None = None,       # 224-px protocol: random-resized crops of this side; test images centre-cropped to it
@@ -361,6 +365,7 @@ def split_folder(folder,                     # holds imgs/, trainval.txt and tes
     if crop is None: kw.setdefault("crop_pad", size // 8)
     return ImageData(x_train, y_train, x_test, y_test, crop=crop, **kw)
 
+# %% ../nbs/00_data.ipynb 36
 SPLIT_FOLDERS = {
     "eurosat": dict(folder="eurosat", size=64, mode="RGB", hflip=True, vflip=True, stem="small", stats=IMAGENET_STATS,
                     note="EuroSAT-RGB (10 classes, 64 px; the paper trains on 50 per class)", url="https://github.com/phelber/EuroSAT"),
@@ -382,22 +387,25 @@ def _split_dataset(key, root=None, **over) -> ImageData:
     spec.pop("url"); spec.pop("note")
     return split_folder(folder, **{"mean": mean, "std": std, "name": key, **spec, **over})
 
+# %% ../nbs/00_data.ipynb 37
 @register_dataset("eurosat")
 def eurosat(root=None, **over) -> ImageData:
     "EuroSAT-RGB from a split-list folder: 64 px, crops padded by 8, both flips, ImageNet statistics, small stem."
     return _split_dataset("eurosat", root, **over)
 
+# %% ../nbs/00_data.ipynb 38
 @register_dataset("isic")
 def isic(root=None, **over) -> ImageData:
     "ISIC 2018 from a split-list folder: 224-px protocol, both flips, ImageNet statistics, full stem."
     return _split_dataset("isic", root, **over)
 
+# %% ../nbs/00_data.ipynb 39
 @register_dataset("clamm")
 def clamm(root=None, **over) -> ImageData:
     "CLaMM from a split-list folder: grayscale, 224-px protocol, 0.5/0.5 normalisation, full stem."
     return _split_dataset("clamm", root, **over)
 
-# %% ../nbs/00_data.ipynb 35
+# %% ../nbs/00_data.ipynb 43
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".webp", ".tif", ".tiff")
 
 def _class_files(d: Path) -> dict[str, list[Path]]:
@@ -440,7 +448,7 @@ def imagenet(root=None, train_per_class: int|None = 50, **kw) -> ImageData:
                                 "Get ILSVRC2012 from https://image-net.org, arrange val/ by class, and pass root= (or set DLTH_DATA).")
     return imagefolder(path, train_per_class=train_per_class, **kw)
 
-# %% ../nbs/00_data.ipynb 38
+# %% ../nbs/00_data.ipynb 46
 @register_dataset("synthetic")
 def synthetic(root=None,
               shape=(3, 32, 32),     # C×H×W of each image
@@ -466,7 +474,7 @@ def synthetic(root=None,
     x_test = torch.stack([sample(int(y)) for y in y_test])
     return ImageData(x_train, y_train, x_test, y_test, num_classes=num_classes, name=f"synthetic{c}x{h}x{w}")
 
-# %% ../nbs/00_data.ipynb 41
+# %% ../nbs/00_data.ipynb 49
 def class_sizes(y: torch.Tensor, num_classes: int) -> list[int]:
     "Number of images of each class."
     return torch.bincount(y, minlength=num_classes).tolist()
@@ -485,7 +493,7 @@ def long_tail_counts(n_max: int,             # images of the largest class (500 
         return [n_max if c < num_classes // 2 else max(1, int(n_max * imbalance)) for c in range(num_classes)]
     raise ValueError(f"profile={profile!r}: expected 'exp' or 'step'.")
 
-# %% ../nbs/00_data.ipynb 43
+# %% ../nbs/00_data.ipynb 51
 def subset_indices(y: torch.Tensor,                 # labels of the pool to draw from
                    per_class: int|None = None,      # k images of every class
                    fraction: float|None = None,     # or this fraction of every class, in (0, 1]
@@ -521,7 +529,7 @@ def subset_indices(y: torch.Tensor,                 # labels of the pool to draw
         out.append(idx[torch.randperm(len(idx), generator=g)][:counts[c]])
     return torch.cat(out)
 
-# %% ../nbs/00_data.ipynb 49
+# %% ../nbs/00_data.ipynb 57
 def split(data: ImageData, train_idx: torch.Tensor):
     "`(x_train, y_train, x_test, y_test)` for a subset of `data`'s training pool."
     x, y = data.x_train[train_idx], data.y_train[train_idx]
@@ -530,7 +538,7 @@ def split(data: ImageData, train_idx: torch.Tensor):
     rest[train_idx] = False
     return x, y, data.x_train[rest], data.y_train[rest]
 
-# %% ../nbs/00_data.ipynb 52
+# %% ../nbs/00_data.ipynb 60
 def normalize(x: torch.Tensor, mean, std) -> torch.Tensor:
     "`(x - mean) / std` per channel."
     m = torch.tensor(mean, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
@@ -552,7 +560,7 @@ def random_hflip(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     flip = (torch.rand(len(x), generator=g) < 0.5).to(x.device)
     return torch.where(flip[:, None, None, None], x.flip(-1), x)
 
-# %% ../nbs/00_data.ipynb 54
+# %% ../nbs/00_data.ipynb 62
 class Batches:
     "Shuffled, augmented, normalised batches of an on-device training set; one pass is one epoch."
     def __init__(self, x: torch.Tensor, y: torch.Tensor,   # training images (0–1 floats) and labels

@@ -361,6 +361,7 @@ def _conv_density(mask: Mask, model) -> float:
     n = sum(v.numel() for k, v in mask.items() if k in convs)
     return sum(int(v.sum()) for k, v in mask.items() if k in convs) / n
 
+# %% ../nbs/04_imp.ipynb 26
 def _resolve(dataset, per_class, rounds, data, root, config: dict, loaded: dict|None = None) -> tuple:
     "The run's `IMPConfig` (stem resolved) and its data, from `run`'s arguments; `loaded` caches datasets by name and options."
     config = dict(config)
@@ -379,23 +380,27 @@ def _resolve(dataset, per_class, rounds, data, root, config: dict, loaded: dict|
     if cfg.stem == "auto": cfg.stem = data.stem      # saved as what it resolved to
     return cfg, data
 
+# %% ../nbs/04_imp.ipynb 27
 def _sayer(log):
     "`log` as a function of one line: `print` above any progress bar, flushed (rows appear as rounds finish, even in a file), the function given, or nothing."
     def say(line: str):
         tqdm.write(line); sys.stdout.flush()
     return say if log is print else (log or (lambda m: None))
 
+# %% ../nbs/04_imp.ipynb 28
 def duration(seconds: float) -> str:
     "'42 s', '7 min', '3 h 05 min': a time a reader takes in at a glance."
     if seconds < 90: return f"{seconds:.0f} s"
     if seconds < 5400: return f"{seconds / 60:.0f} min"
     return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
 
+# %% ../nbs/04_imp.ipynb 29
 def epochs_left(cfg: IMPConfig, rounds: list[int]) -> int:
     "Training epochs of `rounds`: round 0 trains every epoch, later rounds start at the rewind epoch."
     later = cfg.epochs - (cfg.rewind_epoch if cfg.rewind_to == "epoch" else 0)
     return sum(cfg.epochs if r == 0 else later for r in rounds)
 
+# %% ../nbs/04_imp.ipynb 30
 def cost_line(cfg: IMPConfig, n_train: int, n_test: int, rounds: list[int]) -> str:
     "What the rounds still to train cost, in image passes, before anything has run."
     if not rounds: return "cost: nothing left to train"
@@ -404,6 +409,7 @@ def cost_line(cfg: IMPConfig, n_train: int, n_test: int, rounds: list[int]) -> s
     return (f"cost: {len(rounds)} trainings, {epochs:,} epochs × {n_train:,} training images = {passes} image passes, "
             f"and a {n_test:,}-image test pass per round")
 
+# %% ../nbs/04_imp.ipynb 31
 class _Driver:
     "One IMP run between its rounds: what `run` sets up, then each round's mask and start (`begin`) and its results (`end`). `run_batched` drives several."
     def __init__(self, cfg: IMPConfig, data: ImageData, out, device, engine, log):
@@ -524,6 +530,7 @@ class _Driver:
         self.row(ROW.format(**metrics))
         return metrics
 
+# %% ../nbs/04_imp.ipynb 32
 def run(dataset: str = "digits",     # registered dataset name (ignored when `data` is given)
         per_class: int|None = None,   # k training images per class (or `fraction=`, or neither for all)
         rounds: int = IMPConfig.rounds,  # pruning rounds after the dense round 0 (default 15: the paper's 16 trainings)
@@ -552,7 +559,7 @@ def run(dataset: str = "digits",     # registered dataset name (ignored when `da
     d.say(d.rn.verdict())
     return d.rn
 
-# %% ../nbs/04_imp.ipynb 28
+# %% ../nbs/04_imp.ipynb 35
 def as_run(run_or_path, data=None, root=None, round: int|None = None) -> Run:
     "The `Run` of a run or its directory; with `round`, refused unless that round is finished."
     rn = run_or_path if isinstance(run_or_path, Run) else Run(run_or_path, data=as_data(data) if data is not None else None, root=root)
@@ -578,7 +585,7 @@ def finetune(run_or_path,               # a `Run` or its directory
                            stream_seed(cfg.seed, "finetune", round), engine, progress=progress, desc=f"fine-tune round {round} (lr {lr:g})",
                            round=round, lr=lr, remaining=rn.metrics(round)["remaining"])
 
-# %% ../nbs/04_imp.ipynb 52
+# %% ../nbs/04_imp.ipynb 59
 def reinit(run_or_path, round: int, seed: int|None = None,   # seed of the fresh weights; default: the run's seed + 1
            data=None, root=None, device="auto", engine: Engine|None = None, progress: bool = True) -> dict:
     "Round `round`'s mask on freshly initialised weights, trained on the whole schedule; returns its metrics."
@@ -615,7 +622,7 @@ def small_dense(run_or_path, round: int, data=None, root=None, device="auto", en
     return run(dataset=cfg.dataset, per_class=cfg.per_class, rounds=0, width=w, out=rn.dir / BRANCHES / f"small-dense-round_{round:02d}",
                data=d if cfg.dataset == "custom" else None, root=root, device=device, engine=engine, progress=progress, log=log, **over)
 
-# %% ../nbs/04_imp.ipynb 58
+# %% ../nbs/04_imp.ipynb 65
 BATCH_FREE = ("seed", "augment", "per_class", "fraction", "imbalance", "profile", "rounds")
 "`IMPConfig` fields in which runs that train together may differ (the subset only at equal size)."
 
@@ -623,15 +630,18 @@ def batch_key(cfg: IMPConfig, n_train: int) -> str:
     "Runs with equal keys can train in one loop: the config but `BATCH_FREE`, and the number of training images."
     return json.dumps({**{k: v for k, v in cfg.to_json().items() if k not in BATCH_FREE}, "n_train": int(n_train)}, sort_keys=True)
 
+# %% ../nbs/04_imp.ipynb 66
 def can_batch(cfg: IMPConfig) -> bool:
     "Whether a run can train in a batch with others (AdvProp's adversarial step trains one run at a time)."
     return not cfg.advprop
 
+# %% ../nbs/04_imp.ipynb 67
 _PER_JOB = {"dataset", "per_class", "rounds", "out", "config"}
 _SHARED = tuple(p for p in inspect.signature(run).parameters if p not in _PER_JOB)   # run()'s own arguments, shared by a batch
 
 def _label(out: Path) -> str: return f"{out.parent.name}/{out.name}" if out.parent.name else out.name
 
+# %% ../nbs/04_imp.ipynb 68
 def run_batched(jobs: list,                     # one dict of `run`'s options per run: dataset, per_class, rounds, out, seed, augment, ...
                 data=None,                      # your own data, shared by every run
                 root=None, device="auto", engine: Engine|None = None,

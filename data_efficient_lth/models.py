@@ -61,6 +61,7 @@ def make_stem(kind: str, cin: int, cout: int) -> nn.Sequential:
                                          maxpool=nn.MaxPool2d(3, 2, 1)))
     raise ValueError(f"stem={kind!r}: expected " + " or ".join(f"'{k}' ({v})" for k, v in STEMS.items()) + ".")
 
+# %% ../nbs/01_models.ipynb 6
 class CosineHead(nn.Module):
     "Cosine-softmax head: logits = s · cos(feature, class weight), with a learned scale s (initially 10)."
     def __init__(self, cin, num_classes, scale: float = 10.0):
@@ -70,6 +71,7 @@ class CosineHead(nn.Module):
     def cos(self, x): return F.linear(F.normalize(x, dim=1), F.normalize(self.weight, dim=1))
     def forward(self, x): return self.scale * self.cos(x)
 
+# %% ../nbs/01_models.ipynb 7
 class TvMFHead(CosineHead):
     "t-vMF head (Kobayashi, 2021): logits = s · ((1 + cos) / (1 + κ(1 − cos)) − 1), κ = 16 by default, learned scale s."
     def __init__(self, cin, num_classes, kappa: float = 16.0, scale: float = 10.0):
@@ -79,6 +81,7 @@ class TvMFHead(CosineHead):
         c = self.cos(x)
         return self.scale * ((1 + c) / (1 + self.kappa * (1 - c)) - 1)
 
+# %% ../nbs/01_models.ipynb 8
 HEADS = {"linear": "a Linear layer (the paper's default)", "cosine": "cosine softmax with a learned scale", "tvmf": "t-vMF similarity, κ = 16"}
 
 def make_head(kind: str, cin: int, num_classes: int) -> nn.Module:
@@ -88,6 +91,7 @@ def make_head(kind: str, cin: int, num_classes: int) -> nn.Module:
     if kind == "tvmf": return TvMFHead(cin, num_classes)
     raise ValueError(f"head={kind!r}: expected one of {', '.join(HEADS)}.")
 
+# %% ../nbs/01_models.ipynb 9
 class DualBatchNorm2d(nn.Module):
     "AdvProp's BatchNorm: `main` for clean images, `aux` for adversarial ones (`use_aux`); evaluation uses `main`."
     def __init__(self, bn: nn.BatchNorm2d):
@@ -96,6 +100,7 @@ class DualBatchNorm2d(nn.Module):
         self.main, self.aux, self.use_aux = bn, copy.deepcopy(bn), False
     def forward(self, x): return self.aux(x) if self.use_aux else self.main(x)
 
+# %% ../nbs/01_models.ipynb 10
 def dual_bn_(model: nn.Module) -> nn.Module:
     "Replace every BatchNorm2d of `model` by a `DualBatchNorm2d` (in place)."
     for name, m in list(model.named_modules()):
@@ -103,11 +108,13 @@ def dual_bn_(model: nn.Module) -> nn.Module:
             if isinstance(child, nn.BatchNorm2d): setattr(m, cname, DualBatchNorm2d(child))
     return model
 
+# %% ../nbs/01_models.ipynb 11
 def use_aux_bn(model: nn.Module, on: bool):
     "Route BatchNorm through the auxiliary (adversarial) statistics or back to the main ones."
     for m in model.modules():
         if isinstance(m, DualBatchNorm2d): m.use_aux = on
 
+# %% ../nbs/01_models.ipynb 12
 class ResNet(nn.Module):
     "Stem, four stages of residual blocks, global average pooling, a classifier head."
     def __init__(self, block, layers,         # block class and blocks per stage, e.g. BasicBlock, [2, 2, 2, 2]
@@ -143,7 +150,7 @@ class ResNet(nn.Module):
 
     def forward(self, x): return self.fc(self.features(x))
 
-# %% ../nbs/01_models.ipynb 6
+# %% ../nbs/01_models.ipynb 13
 ARCHS = {"resnet18": (BasicBlock, [2, 2, 2, 2]), "resnet34": (BasicBlock, [3, 4, 6, 3]),
          "resnet50": (Bottleneck, [3, 4, 6, 3]), "resnet101": (Bottleneck, [3, 4, 23, 3]),
          "resnet152": (Bottleneck, [3, 8, 36, 3])}
@@ -167,7 +174,7 @@ def count_params(model: nn.Module) -> int:
     "Number of parameters (BatchNorm running statistics are buffers and do not count)."
     return sum(p.numel() for p in model.parameters())
 
-# %% ../nbs/01_models.ipynb 14
+# %% ../nbs/01_models.ipynb 21
 def matched_width(n_params: int,                # parameters the small dense network should have (e.g. a ticket's nonzero weights)
                   arch: str = "resnet18", stem: str = "small", in_channels: int = 3, num_classes: int = 10,
                   head: str = "linear", advprop: bool = False) -> float:      # the same head and BatchNorms as the ticket's network
@@ -180,7 +187,7 @@ def matched_width(n_params: int,                # parameters the small dense net
         if n > n_params: break
     return best
 
-# %% ../nbs/01_models.ipynb 17
+# %% ../nbs/01_models.ipynb 24
 def _our_name(k: str) -> str:
     for a, b in ((".downsample.0.", ".shortcut.conv."), (".downsample.1.", ".shortcut.bn.")): k = k.replace(a, b)
     for a, b in (("conv1.", "stem.conv."), ("bn1.", "stem.bn.")):

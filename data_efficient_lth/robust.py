@@ -29,6 +29,7 @@ def _pick(c, severity):
     if severity not in (1, 2, 3, 4, 5): raise ValueError(f"severity={severity!r}: expected 1, 2, 3, 4 or 5.")
     return c[severity - 1]
 
+# %% ../nbs/08_robust.ipynb 6
 def _scale(x): return x.shape[-1] / 32
 
 def _conv_same(x, k):
@@ -42,38 +43,47 @@ def _conv_same(x, k):
     out = F.conv2d(xp.reshape(1, n * c, *xp.shape[-2:]), k.repeat_interleave(c, 0)[:, None], groups=n * c)
     return out.view(n, c, *x.shape[-2:])
 
+# %% ../nbs/08_robust.ipynb 7
 def _gauss_kernel(sigma: float) -> torch.Tensor:
     r = max(1, math.ceil(3 * sigma))
     t = torch.arange(-r, r + 1, dtype=torch.float32)
     k = torch.exp(-t ** 2 / (2 * sigma ** 2)); k = k / k.sum()
     return k[:, None] * k[None, :]
 
+# %% ../nbs/08_robust.ipynb 8
 def _randn(x, g): return torch.randn(x.shape, generator=g).to(x.device, x.dtype)
+
 def _rand(x, g): return torch.rand(x.shape, generator=g).to(x.device, x.dtype)
 
+# %% ../nbs/08_robust.ipynb 9
 def gaussian_noise(x, severity, g):
     "Additive Gaussian noise, σ 0.04–0.10."
     return (x + _randn(x, g) * _pick([0.04, 0.06, 0.08, 0.09, 0.10], severity)).clamp(0, 1)
 
+# %% ../nbs/08_robust.ipynb 10
 def shot_noise(x, severity, g):
     "Poisson noise at 500 … 50 photons per unit intensity."
     c = _pick([500, 250, 100, 75, 50], severity)
     return (torch.poisson((x * c).cpu(), generator=g) / c).to(x.device, x.dtype).clamp(0, 1)
 
+# %% ../nbs/08_robust.ipynb 11
 def impulse_noise(x, severity, g):
     "Salt-and-pepper noise on a fraction 0.01–0.07 of the values."
     c = _pick([0.01, 0.02, 0.03, 0.05, 0.07], severity)
     r = _rand(x, g)
     return torch.where(r < c / 2, torch.zeros_like(x), torch.where(r < c, torch.ones_like(x), x))
 
+# %% ../nbs/08_robust.ipynb 12
 def speckle_noise(x, severity, g):
     "Multiplicative Gaussian noise, σ 0.06–0.20."
     return (x + x * _randn(x, g) * _pick([0.06, 0.1, 0.12, 0.16, 0.2], severity)).clamp(0, 1)
 
+# %% ../nbs/08_robust.ipynb 13
 def gaussian_blur(x, severity, g):
     "Gaussian blur, σ 0.4–1 pixel (at 32 px)."
     return _conv_same(x, _gauss_kernel(_pick([0.4, 0.6, 0.7, 0.8, 1.0], severity) * _scale(x))).clamp(0, 1)
 
+# %% ../nbs/08_robust.ipynb 14
 def defocus_blur(x, severity, g):
     "A disk kernel (radius 0.3–1.5 px at 32 px) softened by a Gaussian, as the benchmark's."
     radius, alias = _pick([(0.3, 0.4), (0.4, 0.5), (0.5, 0.6), (1, 0.2), (1.5, 0.1)], severity)
@@ -85,6 +95,7 @@ def defocus_blur(x, severity, g):
     soft = F.conv2d(disk[None, None], _gauss_kernel(max(alias, 1e-3))[None, None], padding="same")[0, 0]
     return _conv_same(x, soft / soft.sum()).clamp(0, 1)
 
+# %% ../nbs/08_robust.ipynb 15
 def glass_blur(x, severity, g):
     "Blur (σ 0.05–0.4 px), local pixel shuffling, blur. Approximation: each pixel takes a random neighbour within ±1 px with probability 0.3–1 growing by severity, where the benchmark swaps pixel pairs in a scan (1–2 passes)."
     sigma, p = _pick([(0.05, 0.3), (0.25, 0.45), (0.4, 0.6), (0.25, 0.8), (0.4, 1.0)], severity)
@@ -98,6 +109,7 @@ def glass_blur(x, severity, g):
     y = y.flatten(2).gather(2, idx.flatten(2)).view(n, c, h, w)
     return _conv_same(y, _gauss_kernel(max(sigma * _scale(x), 1e-3))).clamp(0, 1)
 
+# %% ../nbs/08_robust.ipynb 16
 def motion_blur(x, severity, g):
     "A Gaussian-weighted line kernel at a random angle (±45°) per image. Approximates ImageMagick's motion blur used by the benchmark."
     radius, sigma = _pick([(10, 1), (10, 1.5), (10, 2), (10, 2.5), (12, 3)], severity)
@@ -113,6 +125,7 @@ def motion_blur(x, severity, g):
     k = k / k.sum((1, 2), keepdim=True)
     return _conv_same(x, k).clamp(0, 1)
 
+# %% ../nbs/08_robust.ipynb 17
 def _zoom(x, z):
     "Centre crop by factor z, resized back (bilinear)."
     h, w = x.shape[-2:]
@@ -120,6 +133,7 @@ def _zoom(x, z):
     t, l = (h - ch) // 2, (w - cw) // 2
     return F.interpolate(x[..., t:t + ch, l:l + cw], size=(h, w), mode="bilinear", align_corners=False)
 
+# %% ../nbs/08_robust.ipynb 18
 def zoom_blur(x, severity, g):
     "The mean of the image and its zooms by 1.01 … 1.06–1.26."
     top = _pick([1.06, 1.11, 1.16, 1.21, 1.26], severity)
@@ -128,6 +142,7 @@ def zoom_blur(x, severity, g):
     for z in zs: out += _zoom(x, float(z))
     return (out / (len(zs) + 1)).clamp(0, 1)
 
+# %% ../nbs/08_robust.ipynb 19
 def _plasma(n, h, w, decay, g):
     "Fractal noise in 0–1: octaves of upsampled noise, amplitude × 1/decay per octave. Approximates the benchmark's diamond-square plasma fractal."
     out = torch.zeros(n, 1, h, w)
@@ -139,6 +154,7 @@ def _plasma(n, h, w, decay, g):
     lo, hi = out.amin((2, 3), keepdim=True), out.amax((2, 3), keepdim=True)
     return (out - lo) / (hi - lo).clamp_min(1e-6)
 
+# %% ../nbs/08_robust.ipynb 20
 def fog(x, severity, g):
     "Fractal fog added, then rescaled: `(x + c·plasma) · max / (max + c)`. The plasma fractal is approximated."
     c, decay = _pick([(0.2, 3), (0.5, 3), (0.75, 2.5), (1, 2), (1.5, 1.75)], severity)
@@ -146,6 +162,7 @@ def fog(x, severity, g):
     fogl = _plasma(x.shape[0], *x.shape[-2:], decay, g).to(x.device, x.dtype)
     return ((x + c * fogl) * mx / (mx + c)).clamp(0, 1)
 
+# %% ../nbs/08_robust.ipynb 21
 def frost(x, severity, g):
     "Blend with a frost layer. Approximation: the benchmark blends photographs of frost; here a procedural frost texture (sharp fractal crystals)."
     a, b = _pick([(1, 0.2), (1, 0.3), (0.9, 0.4), (0.85, 0.4), (0.75, 0.45)], severity)
@@ -153,6 +170,7 @@ def frost(x, severity, g):
     tex = (tex - 0.5).abs().mul(2).pow(0.5).to(x.device, x.dtype)      # bright thin veins
     return (a * x + b * tex).clamp(0, 1)
 
+# %% ../nbs/08_robust.ipynb 22
 def snow(x, severity, g):
     "Snowflakes (thresholded, motion-streaked noise) over a brightened image. Approximates the benchmark's Wand motion-blurred snow layer."
     loc, scale, zoom, thr, rad, sig, blend = _pick([(0.1, 0.2, 1, 0.6, 8, 3, 0.95), (0.1, 0.2, 1, 0.5, 10, 4, 0.9), (0.15, 0.3, 1.75, 0.55, 10, 4, 0.9),
@@ -166,6 +184,7 @@ def snow(x, severity, g):
     y = blend * x + (1 - blend) * lit
     return (y + flakes + flakes.flip(-1, -2)).clamp(0, 1)
 
+# %% ../nbs/08_robust.ipynb 23
 def spatter(x, severity, g):
     "Water drops (severities 1–3) or mud (4–5) on 3–20% of the image, shaped by blurred noise. Approximates the benchmark's spatter, with coverage growing by severity."
     cover, sig, mud = _pick([(0.03, 0.7, 0), (0.06, 0.8, 0), (0.10, 1.0, 0), (0.15, 0.7, 1), (0.20, 0.5, 1)], severity)
@@ -179,6 +198,7 @@ def spatter(x, severity, g):
     tint = torch.tensor([63 / 255, 42 / 255, 20 / 255] if c == 3 else [0.2] * c, device=x.device, dtype=x.dtype).view(1, c, 1, 1)
     return (x * (1 - 0.9 * m) + tint * 0.9 * m).clamp(0, 1)
 
+# %% ../nbs/08_robust.ipynb 24
 def brightness(x, severity, g):
     "Value (HSV) raised by 0.1–0.5; non-RGB images brightened directly."
     c = _pick([0.1, 0.2, 0.3, 0.4, 0.5], severity)
@@ -186,12 +206,14 @@ def brightness(x, severity, g):
     hsv = rgb_to_hsv(x); hsv[:, 2] = (hsv[:, 2] + c).clamp(0, 1)
     return hsv_to_rgb(hsv).clamp(0, 1)
 
+# %% ../nbs/08_robust.ipynb 25
 def contrast(x, severity, g):
     "Contrast towards each channel's mean, factor 0.75 … 0.15."
     c = _pick([0.75, 0.5, 0.4, 0.3, 0.15], severity)
     m = x.mean((2, 3), keepdim=True)
     return ((x - m) * c + m).clamp(0, 1)
 
+# %% ../nbs/08_robust.ipynb 26
 def saturate(x, severity, g):
     "Saturation (HSV) `s·a + b` with (a, b) = (0.3, 0), (0.1, 0), (1.5, 0), (2, 0.1), (2.5, 0.2): the benchmark's, so severities 1–2 desaturate and 3–5 oversaturate. Non-RGB images unchanged."
     a, b = _pick([(0.3, 0), (0.1, 0), (1.5, 0), (2, 0.1), (2.5, 0.2)], severity)
@@ -199,6 +221,7 @@ def saturate(x, severity, g):
     hsv = rgb_to_hsv(x); hsv[:, 1] = (hsv[:, 1] * a + b).clamp(0, 1)
     return hsv_to_rgb(hsv).clamp(0, 1)
 
+# %% ../nbs/08_robust.ipynb 27
 def jpeg_compression(x, severity, g):
     "Real JPEG encoding at quality 80 … 40 (torchvision.io, image by image on the CPU)."
     from torchvision.io import encode_jpeg, decode_jpeg
@@ -208,6 +231,7 @@ def jpeg_compression(x, severity, g):
     out = torch.stack([decode_jpeg(encode_jpeg(im, quality=q)) for im in u8])
     return (out.float() / 255).to(x.device, x.dtype)
 
+# %% ../nbs/08_robust.ipynb 28
 def pixelate(x, severity, g):
     "Downsampled (antialiased) to 0.95 … 0.65 of the side, then back up (bilinear); the benchmark uses PIL's box filter both ways."
     c = _pick([0.95, 0.9, 0.85, 0.75, 0.65], severity)
@@ -215,6 +239,7 @@ def pixelate(x, severity, g):
     small = F.interpolate(x, size=(max(1, int(h * c)), max(1, int(w * c))), mode="bilinear", antialias=True, align_corners=False)
     return F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False).clamp(0, 1)
 
+# %% ../nbs/08_robust.ipynb 29
 def elastic_transform(x, severity, g):
     "A smooth random displacement field (Gaussian-filtered noise, 0.5–2.5 px at 32 px) plus a small random affine (1–5%). Approximates the benchmark's elastic transform with our own monotone scales."
     n, c, h, w = x.shape
@@ -226,6 +251,7 @@ def elastic_transform(x, severity, g):
     grid = grid + disp.permute(0, 2, 3, 1)
     return F.grid_sample(x, grid.to(x.device, x.dtype), mode="bilinear", padding_mode="reflection", align_corners=False).clamp(0, 1)
 
+# %% ../nbs/08_robust.ipynb 30
 CORRUPTIONS = {
     "gaussian_noise": gaussian_noise, "shot_noise": shot_noise, "impulse_noise": impulse_noise, "defocus_blur": defocus_blur,
     "glass_blur": glass_blur, "motion_blur": motion_blur, "zoom_blur": zoom_blur, "snow": snow, "frost": frost, "fog": fog,
@@ -241,7 +267,7 @@ def corrupt(x: torch.Tensor, name: str, severity: int, seed: int = 0) -> torch.T
     g = torch.Generator().manual_seed(seed)
     return CORRUPTIONS[name](to_float(x), severity, g)
 
-# %% ../nbs/08_robust.ipynb 9
+# %% ../nbs/08_robust.ipynb 34
 def shifted_digits(kind: str = "thick") -> ImageData:
     "scikit-learn's digits with thicker strokes (`'thick'`) or at half resolution (`'lowres'`), same order and labels as `load_dataset('digits')`."
     d = load_dataset("digits")
@@ -251,7 +277,7 @@ def shifted_digits(kind: str = "thick") -> ImageData:
     else: raise ValueError(f"kind={kind!r}: expected 'thick' or 'lowres'.")
     return ImageData(y.clamp(0, 1), d.y_train, num_classes=10, mean=d.mean, std=d.std, hflip=False, crop_pad=1, name=f"digits-{kind}")
 
-# %% ../nbs/08_robust.ipynb 12
+# %% ../nbs/08_robust.ipynb 37
 class Normalized(torch.nn.Module):
     "`model(normalize(x))`: a classifier of 0–1 pixels."
     def __init__(self, model, mean, std):
@@ -297,7 +323,7 @@ def adversarial_accuracy(model, x, y, attack: str = "pgd", eps: float = 8 / 255,
         with torch.no_grad(): correct += int((model(adv).argmax(1) == yb).sum())
     return correct / max(1, len(x))
 
-# %% ../nbs/08_robust.ipynb 16
+# %% ../nbs/08_robust.ipynb 41
 STAGES = ("stem", "layer1", "layer2", "layer3", "layer4")
 
 @torch.no_grad()
@@ -322,7 +348,7 @@ def linear_cka(X: torch.Tensor, Y: torch.Tensor) -> float:
     den = (X.T @ X).norm() * (Y.T @ Y).norm()
     return float(num / den) if den > 0 else 0.0
 
-# %% ../nbs/08_robust.ipynb 19
+# %% ../nbs/08_robust.ipynb 44
 def robustness(run,                              # a `Run` or its directory
                rounds=None,                      # default: every finished round
                corruptions=tuple(CORRUPTIONS),
@@ -375,6 +401,7 @@ def robustness(run,                              # a `Run` or its directory
             for s in STAGES: rows[r][f"cka_{s}"] = linear_cka(dense[s], fr[s])
     return pd.DataFrame([rows[r] for r in rounds]).set_index("round")
 
+# %% ../nbs/08_robust.ipynb 45
 def robustness_figure(df: pd.DataFrame):
     "Accuracy (clean, mean over corruptions, attacks, shift) against % remaining; round 0 (dense) at the left, dotted lines at its values."
     import plotly.graph_objects as go
@@ -389,6 +416,7 @@ def robustness_figure(df: pd.DataFrame):
     fig.update_layout(title="Dense (dotted) and tickets under corruption, shift and attack", template="plotly_white", height=420)
     return fig
 
+# %% ../nbs/08_robust.ipynb 46
 def cka_figure(df: pd.DataFrame):
     "Linear CKA of each stage's features with the dense network's, against % remaining."
     import plotly.graph_objects as go
@@ -400,6 +428,7 @@ def cka_figure(df: pd.DataFrame):
     fig.update_layout(title="How far each stage's representation moves from the dense network's", template="plotly_white", height=380)
     return fig
 
+# %% ../nbs/08_robust.ipynb 47
 def compare_table(df: pd.DataFrame) -> pd.DataFrame:
     "Dense (round 0) against the best ticket (by clean accuracy, chosen on the test set) for every measure."
     tickets = df[df.index > 0]

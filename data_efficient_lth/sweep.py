@@ -108,6 +108,7 @@ class Sweep:
 
     def __repr__(self): return f"Sweep({str(self.dir)!r}, {len(cells(self.spec['grid']))} cells × {len(self.spec['seeds'])} seeds)"
 
+# %% ../nbs/06_sweep.ipynb 9
 def _merge(old: list, new: list) -> list: return list(old) + [v for v in new if v not in old]
 
 def run_group(jobs: list, root=None, device="auto", engine=None, progress: bool = False) -> list[dict]:
@@ -117,12 +118,14 @@ def run_group(jobs: list, root=None, device="auto", engine=None, progress: bool 
     secs = time.time() - t
     return [{"out": str(rn.dir), "seed": rn.config.seed, "verdict": rn.verdict(), "seconds": secs, "runs": len(jobs)} for rn in rns]
 
+# %% ../nbs/06_sweep.ipynb 10
 def ray_available() -> bool:
     try:
         import ray  # noqa: F401
         return True
     except ImportError: return False
 
+# %% ../nbs/06_sweep.ipynb 11
 def resolve_executor(executor: str, address=None) -> str:
     "'local' or 'ray'. 'auto' is Ray when it is installed and a cluster is named (address=, $RAY_ADDRESS) or already connected; else local."
     if executor not in ("auto", "local", "ray"): raise ValueError(f"executor={executor!r}: expected 'auto', 'local' or 'ray'.")
@@ -133,6 +136,7 @@ def resolve_executor(executor: str, address=None) -> str:
     import os, ray
     return "ray" if (address or os.environ.get("RAY_ADDRESS") or ray.is_initialized()) else "local"
 
+# %% ../nbs/06_sweep.ipynb 12
 AUTO_BATCH_GPU = 8
 "Runs per training loop that `batch_runs='auto'` puts together on a GPU (on a CPU: 1, since there a batch was measured slower)."
 
@@ -143,6 +147,7 @@ def resolve_batch_runs(batch_runs, gpu: bool) -> int:
         raise ValueError(f"batch_runs={batch_runs!r}: expected 'auto' or a whole number ≥ 1 of runs to train in one loop (1: one at a time).")
     return batch_runs
 
+# %% ../nbs/06_sweep.ipynb 13
 def group_jobs(jobs: list, keys: list, size: int) -> list[list]:
     "Jobs with equal keys (None: never grouped) in groups of at most `size`, in the order they come."
     groups, open_ = [], {}
@@ -154,16 +159,19 @@ def group_jobs(jobs: list, keys: list, size: int) -> list[list]:
         g.append(job)
     return groups
 
+# %% ../nbs/06_sweep.ipynb 14
 def _line(res: dict, where: str = "") -> str:
     "One finished run, as the sweep reports it."
     notes = [f"{res['seconds']:.0f} s"] + ([f"{res['runs']} runs together"] if res["runs"] > 1 else []) + ([where] if where else [])
     return f"{Path(res['out']).parent.name} seed {res['seed']}: {res['verdict']} ({', '.join(notes)})"
 
+# %% ../nbs/06_sweep.ipynb 15
 def _ray_init(address):
     import ray
     if not ray.is_initialized(): ray.init(address=address, include_dashboard=False, log_to_driver=False)
     return ray.cluster_resources().get("GPU", 0) > 0
 
+# %% ../nbs/06_sweep.ipynb 16
 def _ray_runs(groups: list, root, device, say, max_retries: int = 3):
     "Each group of jobs as a Ray task (`run_group`), one GPU each where the cluster has GPUs; a task whose worker dies is retried and its runs resume."
     import ray
@@ -177,6 +185,7 @@ def _ray_runs(groups: list, root, device, say, max_retries: int = 3):
             for res in ray.get(ref):          # raises if the task failed max_retries + 1 times
                 say(_line(res, "on Ray"))
 
+# %% ../nbs/06_sweep.ipynb 17
 def run(grid: dict,                    # {option: [values]}, e.g. {"per_class": [5, 10], "augment": ["base", "contrastive"]}
         seeds=(0, 1, 2),
         out="runs/sweep",              # the parent directory
@@ -245,7 +254,7 @@ def run(grid: dict,                    # {option: [values]}, e.g. {"per_class": 
     say(f"sweep done in {time.time() - t0:.0f} s; summary in {out / 'summary.csv'}")
     return sw
 
-# %% ../nbs/06_sweep.ipynb 10
+# %% ../nbs/06_sweep.ipynb 19
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 SIZE_KEYS = ("per_class", "fraction", "imbalance")
 
@@ -254,6 +263,7 @@ def _size_key(spec) -> str:
     if not keys: raise ValueError(f"The grid has no data-size option ({', '.join(SIZE_KEYS)}); it varies {', '.join(spec['grid'])}.")
     return keys[0]
 
+# %% ../nbs/06_sweep.ipynb 20
 def _groups(sw: "Sweep", x: str):
     res = sw.results()
     others = [k for k in sw.spec["grid"] if k != x]
@@ -263,6 +273,7 @@ def _groups(sw: "Sweep", x: str):
         label = ", ".join(f"{k}={v}" for k, v in zip(others, key)) or "all"
         yield i, label, df
 
+# %% ../nbs/06_sweep.ipynb 21
 def gain_figure(sweep, last: bool = False) -> go.Figure:
     "Accuracy gain of the best (or last) ticket over dense, against data size."
     sw = sweep if isinstance(sweep, Sweep) else Sweep(sweep)
@@ -282,6 +293,7 @@ def gain_figure(sweep, last: bool = False) -> go.Figure:
     fig.update_layout(title=f"Gain of the {what} over dense, against data size", template="plotly_white", height=420)
     return fig
 
+# %% ../nbs/06_sweep.ipynb 22
 def accuracy_figure(sweep) -> go.Figure:
     "Dense (dotted) and best-ticket (solid) accuracy against data size."
     sw = sweep if isinstance(sweep, Sweep) else Sweep(sweep)
@@ -298,6 +310,7 @@ def accuracy_figure(sweep) -> go.Figure:
     fig.update_layout(title="Dense and best-ticket accuracy against data size", template="plotly_white", height=420)
     return fig
 
+# %% ../nbs/06_sweep.ipynb 23
 def write_report(sweep, path=None) -> Path:
     "`<sweep>/sweep.html`: the summary table and both figures, plotly.js inline, opens offline."
     sw = sweep if isinstance(sweep, Sweep) else Sweep(sweep)

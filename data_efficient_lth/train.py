@@ -206,6 +206,7 @@ class Compiled:
             except Exception as e: self._fallback(e)
         return self.model(x)
 
+# %% ../nbs/03_train.ipynb 21
 def loss_fn(out: torch.Tensor, y: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
     "`cfg.ce_weight` × cross-entropy + `cfg.aux_cosine` × the cosine-embedding loss 1 − cos(logits, one-hot(y))."
     out = out.float()
@@ -213,6 +214,7 @@ def loss_fn(out: torch.Tensor, y: torch.Tensor, cfg: TrainConfig) -> torch.Tenso
     if cfg.aux_cosine: loss = loss + cfg.aux_cosine * (1 - F.cosine_similarity(out, F.one_hot(y, out.shape[1]).float(), dim=1)).mean()
     return loss
 
+# %% ../nbs/03_train.ipynb 22
 def advprop_examples(step_model, model, xb, yb, batches, cfg: TrainConfig, engine) -> torch.Tensor:
     "1-step PGD from a random start in the ε-ball, through the auxiliary BatchNorms; pixel-space bounds on normalised inputs."
     std = torch.tensor(batches.std, device=xb.device, dtype=xb.dtype).view(1, -1, 1, 1)
@@ -228,19 +230,23 @@ def advprop_examples(step_model, model, xb, yb, batches, cfg: TrainConfig, engin
     adv = adv.detach() + step * grad.sign()
     return adv.clamp(xb - eps, xb + eps).clamp(lo, hi).detach()
 
+# %% ../nbs/03_train.ipynb 23
 def _state(model_state: dict, opt_state: dict, batches, epoch: int, history: list) -> dict:
     "A round checkpoint: the weights, the optimizer's state, the batch generator, the epochs done and their history."
     return {"model": model_state, "opt": opt_state, "rng": batches.g.get_state(), "epoch": epoch, "history": history}
 
+# %% ../nbs/03_train.ipynb 24
 def _restore(st: dict, model: nn.Module, batches) -> tuple[list, int]:
     "Load a round checkpoint's weights and batch generator into `model` and `batches`; its history and epochs done."
     model.load_state_dict(st["model"]); batches.g.set_state(st["rng"].cpu())
     return list(st["history"]), st["epoch"]
 
+# %% ../nbs/03_train.ipynb 25
 def _eval_due(done: int, cfg: TrainConfig) -> bool:
     "Whether to evaluate after `done` epochs: at the end, and every `cfg.eval_every` epochs."
     return done == cfg.epochs or bool(cfg.eval_every and done % cfg.eval_every == 0)
 
+# %% ../nbs/03_train.ipynb 26
 def train(model: nn.Module,
           batches: Batches,             # the training set on the device
           cfg: TrainConfig,

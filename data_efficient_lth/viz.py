@@ -270,11 +270,12 @@ class RoundExplorer:
 
     def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)
 
+# %% ../nbs/05_viz.ipynb 29
 def explore(run, layer: str|None = None) -> RoundExplorer:
     "The round explorer of a run (a `Run` or a directory, which may not exist yet)."
     return RoundExplorer(run, layer)
 
-# %% ../nbs/05_viz.ipynb 34
+# %% ../nbs/05_viz.ipynb 35
 def figure_json(fig: go.Figure) -> dict:
     "A figure as plain JSON without its template (the report sets the template once for all figures)."
     d = json.loads(to_json_plotly(fig.to_plotly_json()))
@@ -288,7 +289,7 @@ def packed_mask(mask: torch.Tensor, max_channels: int = 32) -> dict:
     bits = np.packbits(m.flatten().numpy().astype(np.uint8))
     return dict(shape=list(m.shape), bits=base64.b64encode(bits.tobytes()).decode())
 
-# %% ../nbs/05_viz.ipynb 36
+# %% ../nbs/05_viz.ipynb 37
 def report_data(run, max_channels: int = 32) -> dict:
     "Everything the report draws: per-round figures (accuracy with the round marked, density, magnitudes, curves) and masks."
     run = as_run(run)
@@ -305,7 +306,7 @@ def report_data(run, max_channels: int = 32) -> dict:
                 mask_template=figure_json(mask_figure(run, rounds[0], layers[0], max_channels)),
                 template=json.loads(to_json_plotly(pio.templates["plotly_white"].to_plotly_json())))
 
-# %% ../nbs/05_viz.ipynb 37
+# %% ../nbs/05_viz.ipynb 38
 REPORT_JS = """
 const D = JSON.parse(document.getElementById("report-data").textContent);
 const CONFIG = {responsive: true, displaylogo: false};
@@ -350,7 +351,7 @@ picker.addEventListener("change", show);
 show();
 """
 
-# %% ../nbs/05_viz.ipynb 38
+# %% ../nbs/05_viz.ipynb 39
 REPORT_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 .controls{position:sticky;top:0;z-index:10;background:#fff;padding:.6em 0;border-bottom:1px solid #ddd;display:flex;gap:2em;align-items:center}
 .controls input[type=range]{width:320px;vertical-align:middle} .controls output{display:inline-block;min-width:2em;font-weight:bold}
