@@ -6,7 +6,7 @@
 __all__ = ['IMP_EPILOG', 'PYTHON_ONLY', 'parser', 'cli_flags', 'as_flags', 'parse_grid', 'config_options', 'main']
 
 # %% ../nbs/07_cli.ipynb 2
-import argparse, json, re, sys, typing
+import argparse, functools, json, re, sys, typing
 from dataclasses import fields
 from pathlib import Path
 
@@ -114,6 +114,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 # %% ../nbs/07_cli.ipynb 9
+@functools.cache
 def cli_flags() -> dict[str, str]:
     "Every option of every dlth command: its Python name and its flag (`per_class` → `--per-class`)."
     subcommands = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))

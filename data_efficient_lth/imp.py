@@ -439,7 +439,8 @@ class _Driver:
             f"{cfg.epochs} epochs a round, augment {cfg.augment}, "
             f"rewind to {f'epoch {cfg.rewind_epoch}' if cfg.rewind_to == 'epoch' else 'the trained dense weights'}, {cfg.rounds} pruning rounds of {cfg.prune_rate:.0%} ({cfg.prune}); "
             f"engine {engine.describe()}; run directory {out}")
-        self.todo = [r for r in range(cfg.rounds + 1) if not (round_dir(out, r) / METRICS).exists()]
+        done = set(rounds_done(out))
+        self.todo = [r for r in range(cfg.rounds + 1) if r not in done]
         say(cost_line(cfg, len(self.xtr), len(xte), self.todo))
         self.prev_mask = self.prev_state = self.rewind = None
         self.estimated = self.header_shown = False
@@ -574,7 +575,6 @@ def finetune(run_or_path,               # a `Run` or its directory
     "Train round `round`'s ticket (rewind weights × mask) at a low learning rate; returns its metrics."
     rn = as_run(run_or_path, data, root, round)
     cfg = rn.config
-    if epochs is not None and (int(epochs) != epochs or epochs < 1): raise ValueError(f"epochs={epochs!r}: expected a whole number of training epochs ≥ 1.")
     tcfg = cfg.train_config(lr=lr, **({"epochs": epochs} if epochs is not None else {}))
     fdir = rn.dir / FINETUNE / f"round_{round:02d}-lr{lr:g}-e{tcfg.epochs}"
     if (fdir / METRICS).exists(): return json.loads((fdir / METRICS).read_text())

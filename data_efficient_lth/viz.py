@@ -35,8 +35,10 @@ COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c
 def accuracy_figure(*runs, selected: int|None = None) -> go.Figure:
     "Test accuracy against % of conv weights remaining; dense accuracy dotted, best ticket starred."
     fig = go.Figure()
-    for i, run in enumerate(map(as_run, runs)):
-        res, color, name = run.results, COLORS[i % len(COLORS)], run.dir.name
+    runs = [as_run(run) for run in runs]
+    results = [run.results for run in runs]          # read once: every round's metrics.json
+    for i, (run, res) in enumerate(zip(runs, results)):
+        color, name = COLORS[i % len(COLORS)], run.dir.name
         if res.empty: continue
         fig.add_trace(go.Scatter(x=res["remaining"], y=100 * res["test_acc"], mode="lines+markers", name=name, line=dict(color=color),
                                  customdata=list(res.index), hovertemplate="round %{customdata}<br>%{x:.1f}% remaining<br>%{y:.2f}%<extra></extra>"))
@@ -48,17 +50,17 @@ def accuracy_figure(*runs, selected: int|None = None) -> go.Figure:
             fig.add_trace(go.Scatter(x=[best["remaining"]], y=[100 * best["test_acc"]], mode="markers", marker=dict(symbol="star", size=16, color=color),
                                      name=f"best ticket, {name} (chosen on test)"))
     if selected is not None and runs:
-        res = as_run(runs[0]).results
+        res = results[0]
         if selected in res.index:
             fig.add_trace(go.Scatter(x=[res.loc[selected, "remaining"]], y=[100 * res.loc[selected, "test_acc"]], mode="markers",
                                      marker=dict(symbol="circle-open", size=20, line=dict(width=3), color="black"), name=f"round {selected}"))
-    remaining = sorted({float(x) for run in map(as_run, runs) for x in run.results.get("remaining", [])}, reverse=True)
+    remaining = sorted({float(x) for res in results for x in res.get("remaining", [])}, reverse=True)
     if remaining:   # ticks at the rounds' own densities, dense on the left, nothing past 100%
         low = max(remaining[-1], 1e-6)
         fig.update_xaxes(range=[math.log10(remaining[0] * 1.06), math.log10(low / 1.06)], tickvals=remaining,
                          ticktext=[f"{x:.0f}" if x >= 9.5 else f"{x:.1f}" if x >= 0.95 else f"{x:.2g}" for x in remaining])
     fig.update_xaxes(type="log", title="% of conv weights remaining")
-    shown = [100 * a for run in map(as_run, runs) for a in run.results.get("test_acc", [])]
+    shown = [100 * a for res in results for a in res.get("test_acc", [])]
     if shown:   # a margin around the accuracies, never past 0 or 100
         fig.update_yaxes(range=[max(0, min(shown) - 4), min(101, max(shown) + 4)])
     fig.update_yaxes(title="test accuracy (%)")
@@ -299,9 +301,11 @@ def report_data(run, max_channels: int = 32) -> dict:
     figures = {key: [figure_json(make(r)) for r in rounds] for key, make in per_round.items()}
     masks = {r: run.mask(r) for r in rounds}
     layers = list(masks[rounds[0]])
-    mask = {layer: dict(name=short_name(layer), titles=[mask_title(r, layer, masks[r][layer], max_channels) for r in rounds],
-                        packed=[packed_mask(masks[r][layer], max_channels)["bits"] for r in rounds],
-                        shape=packed_mask(masks[rounds[0]][layer], max_channels)["shape"]) for layer in layers}
+    mask = {}
+    for layer in layers:
+        packed = [packed_mask(masks[r][layer], max_channels) for r in rounds]
+        mask[layer] = dict(name=short_name(layer), titles=[mask_title(r, layer, masks[r][layer], max_channels) for r in rounds],
+                           packed=[p["bits"] for p in packed], shape=packed[0]["shape"])
     return dict(rounds=rounds, figures=figures, mask=mask, default_layer=default_layer(masks[rounds[0]]),
                 mask_template=figure_json(mask_figure(run, rounds[0], layers[0], max_channels)),
                 template=json.loads(to_json_plotly(pio.templates["plotly_white"].to_plotly_json())))
@@ -369,10 +373,8 @@ def report(run, path=None) -> Path:
     path = Path(path) if path else run.dir / REPORT
     c, data = run.config, report_data(run)
     last = len(data["rounds"]) - 1
-    static = {"fig-heatmap": figure_json(density_heatmap(run))}
     layers = "".join(f'<option value="{html.escape(k)}"{" selected" if k == data["default_layer"] else ""}>{html.escape(v["name"])}</option>'
                      for k, v in data["mask"].items())
-    static_js = "".join(f'draw("{k}", {script_json(v)});\n' for k, v in static.items())
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>IMP report: {html.escape(run.dir.name)}</title>
 <style>{REPORT_CSS}</style><script>{get_plotlyjs()}</script></head>
 <body><h1>IMP with rewinding: {html.escape(run.dir.name)}</h1>
@@ -387,6 +389,6 @@ def report(run, path=None) -> Path:
 <h2>Results</h2>{run.table.to_html(classes="results")}
 <h2>Configuration</h2><pre>{html.escape(json.dumps(c.to_json(), indent=1))}</pre>
 <script type="application/json" id="report-data">{script_json(data)}</script>
-<script>{REPORT_JS}{static_js}</script></body></html>"""
+<script>{REPORT_JS}draw("fig-heatmap", {script_json(figure_json(density_heatmap(run)))});</script></body></html>"""
     write_text_atomic(page, path)
     return path
