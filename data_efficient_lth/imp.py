@@ -231,8 +231,12 @@ def _check_out(out: Path, cfg: IMPConfig, made_by: dict):
                              ", ".join(f"{k}={saved.get(k)!r} there, {new.get(k)!r} now" for k in diff) +
                              f". Nothing was changed. Use another out= for this configuration, or delete {out} to start over.")
     elif out.exists() and any(out.iterdir()):
-        raise ValueError(f"{out} exists and is not a data_efficient_lth run directory (it holds {', '.join(sorted(p.name for p in out.iterdir())[:5])}). "
-                         "Nothing was changed: choose a new or empty directory for out=.")
+        half_written = [p for p in out.glob(f".{CONFIG}.*.tmp") if p.is_file()]   # a run killed while writing its config.json
+        held = sorted(p.name for p in out.iterdir() if p not in half_written)
+        if held:
+            raise ValueError(f"{out} exists and is not a data_efficient_lth run directory (it holds {', '.join(held[:5])}). "
+                             "Nothing was changed: choose a new or empty directory for out=.")
+        for p in half_written: p.unlink()                           # nothing of that run was kept: start it afresh
     record = config_record(old, cfg, made_by)
     if old and saved == new: record["config"] = old["config"]    # the same run: its file keeps the form it was written in
     if record == old: return                                        # same run, same rounds, same environment: left as it is
@@ -244,7 +248,7 @@ def default_out(cfg: IMPConfig) -> Path:
     sub = (f"k{cfg.per_class}" if cfg.per_class else f"f{cfg.fraction}" if cfg.fraction else "all") + (f"-lt{cfg.imbalance}{cfg.profile}" if cfg.imbalance else "")
     return Path("runs") / f"{cfg.dataset}-{sub}-{cfg.arch}-{cfg.stem}-{cfg.prune}-seed{cfg.seed}"
 
-# %% ../nbs/04_imp.ipynb 20
+# %% ../nbs/04_imp.ipynb 21
 RESULT_COLUMNS = {   # metrics.json key: (column name for reading, scale, decimals)
     "remaining": ("remaining %", 1, 1), "density": ("density %", 1, 1), "test_acc": ("test acc %", 100, 2),
     "best_epoch_test_acc_chosen_on_test": ("best epoch's test acc % (chosen on test)", 100, 2),
@@ -261,7 +265,7 @@ def results_table(results: pd.DataFrame) -> pd.DataFrame:
     if "epochs" in table: table["epochs"] = table["epochs"].astype(int)
     return table
 
-# %% ../nbs/04_imp.ipynb 23
+# %% ../nbs/04_imp.ipynb 24
 class Run:
     "An IMP run directory: its config, results, masks, weights and tickets."
     def __init__(self, path, data: ImageData|None = None, root=None):   # root: where an on-disk dataset lives
@@ -352,7 +356,7 @@ class Run:
                 f"remaining (round {b.name}; chosen on the test set) · {gain:+.1f} points")
     def __repr__(self): return f"Run({str(self.dir)!r}, rounds done {self.rounds_done}, {self.config.dataset})"
 
-# %% ../nbs/04_imp.ipynb 25
+# %% ../nbs/04_imp.ipynb 26
 ROW = "{round:>5} {remaining:>10.1f} {test_acc:>9.2%} {seconds:>8.1f}"
 HEADER = f"{'round':>5} {'remaining%':>10} {'test acc':>9} {'seconds':>8}"
 
@@ -361,7 +365,7 @@ def _conv_density(mask: Mask, model) -> float:
     n = sum(v.numel() for k, v in mask.items() if k in convs)
     return sum(int(v.sum()) for k, v in mask.items() if k in convs) / n
 
-# %% ../nbs/04_imp.ipynb 26
+# %% ../nbs/04_imp.ipynb 27
 def _resolve(dataset, per_class, rounds, data, root, config: dict, loaded: dict|None = None) -> tuple:
     "The run's `IMPConfig` (stem resolved) and its data, from `run`'s arguments; `loaded` caches datasets by name and options."
     config = dict(config)
@@ -380,27 +384,27 @@ def _resolve(dataset, per_class, rounds, data, root, config: dict, loaded: dict|
     if cfg.stem == "auto": cfg.stem = data.stem      # saved as what it resolved to
     return cfg, data
 
-# %% ../nbs/04_imp.ipynb 27
+# %% ../nbs/04_imp.ipynb 28
 def _sayer(log):
     "`log` as a function of one line: `print` above any progress bar, flushed (rows appear as rounds finish, even in a file), the function given, or nothing."
     def say(line: str):
         tqdm.write(line); sys.stdout.flush()
     return say if log is print else (log or (lambda m: None))
 
-# %% ../nbs/04_imp.ipynb 28
+# %% ../nbs/04_imp.ipynb 29
 def duration(seconds: float) -> str:
     "'42 s', '7 min', '3 h 05 min': a time a reader takes in at a glance."
     if seconds < 90: return f"{seconds:.0f} s"
     if seconds < 5400: return f"{seconds / 60:.0f} min"
     return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
 
-# %% ../nbs/04_imp.ipynb 29
+# %% ../nbs/04_imp.ipynb 30
 def epochs_left(cfg: IMPConfig, rounds: list[int]) -> int:
     "Training epochs of `rounds`: round 0 trains every epoch, later rounds start at the rewind epoch."
     later = cfg.epochs - (cfg.rewind_epoch if cfg.rewind_to == "epoch" else 0)
     return sum(cfg.epochs if r == 0 else later for r in rounds)
 
-# %% ../nbs/04_imp.ipynb 30
+# %% ../nbs/04_imp.ipynb 31
 def cost_line(cfg: IMPConfig, n_train: int, n_test: int, rounds: list[int]) -> str:
     "What the rounds still to train cost, in image passes, before anything has run."
     if not rounds: return "cost: nothing left to train"
@@ -409,7 +413,7 @@ def cost_line(cfg: IMPConfig, n_train: int, n_test: int, rounds: list[int]) -> s
     return (f"cost: {len(rounds)} trainings, {epochs:,} epochs × {n_train:,} training images = {passes} image passes, "
             f"and a {n_test:,}-image test pass per round")
 
-# %% ../nbs/04_imp.ipynb 31
+# %% ../nbs/04_imp.ipynb 32
 class _Driver:
     "One IMP run between its rounds: what `run` sets up, then each round's mask and start (`begin`) and its results (`end`). `run_batched` drives several."
     def __init__(self, cfg: IMPConfig, data: ImageData, out, device, engine, log):
@@ -428,6 +432,7 @@ class _Driver:
         self.model = self.initial_model(report=True)   # may raise too (a checkpoint that does not fit): still nothing written
         if not resume:
             _check_out(out, cfg, provenance(engine))
+            remove_orphans(out, recursive=False)   # a run killed while writing subset.json left its temporary file
             mean, std = train_stats(data, idx)
             write_json_atomic({"train": idx.tolist(), "counts": class_sizes(self.ytr, data.num_classes), "mean": list(mean), "std": list(std),
                                "chance": float(torch.bincount(yte).max()) / len(yte)}, sfile)   # the test set's majority share
@@ -531,7 +536,7 @@ class _Driver:
         self.row(ROW.format(**metrics))
         return metrics
 
-# %% ../nbs/04_imp.ipynb 32
+# %% ../nbs/04_imp.ipynb 33
 def run(dataset: str = "digits",     # registered dataset name (ignored when `data` is given)
         per_class: int|None = None,   # k training images per class (or `fraction=`, or neither for all)
         rounds: int = IMPConfig.rounds,  # pruning rounds after the dense round 0 (default 15: the paper's 16 trainings)
@@ -560,7 +565,7 @@ def run(dataset: str = "digits",     # registered dataset name (ignored when `da
     d.say(d.rn.verdict())
     return d.rn
 
-# %% ../nbs/04_imp.ipynb 35
+# %% ../nbs/04_imp.ipynb 36
 def as_run(run_or_path, data=None, root=None, round: int|None = None) -> Run:
     "The `Run` of a run or its directory; with `round`, refused unless that round is finished."
     rn = run_or_path if isinstance(run_or_path, Run) else Run(run_or_path, data=as_data(data) if data is not None else None, root=root)
@@ -585,7 +590,7 @@ def finetune(run_or_path,               # a `Run` or its directory
                            stream_seed(cfg.seed, "finetune", round), engine, progress=progress, desc=f"fine-tune round {round} (lr {lr:g})",
                            round=round, lr=lr, remaining=rn.metrics(round)["remaining"])
 
-# %% ../nbs/04_imp.ipynb 59
+# %% ../nbs/04_imp.ipynb 60
 def reinit(run_or_path, round: int, seed: int|None = None,   # seed of the fresh weights; default: the run's seed + 1
            data=None, root=None, device="auto", engine: Engine|None = None, progress: bool = True) -> dict:
     "Round `round`'s mask on freshly initialised weights, trained on the whole schedule; returns its metrics."
@@ -622,7 +627,7 @@ def small_dense(run_or_path, round: int, data=None, root=None, device="auto", en
     return run(dataset=cfg.dataset, per_class=cfg.per_class, rounds=0, width=w, out=rn.dir / BRANCHES / f"small-dense-round_{round:02d}",
                data=d if cfg.dataset == "custom" else None, root=root, device=device, engine=engine, progress=progress, log=log, **over)
 
-# %% ../nbs/04_imp.ipynb 65
+# %% ../nbs/04_imp.ipynb 66
 BATCH_FREE = ("seed", "augment", "per_class", "fraction", "imbalance", "profile", "rounds")
 "`IMPConfig` fields in which runs that train together may differ (the subset only at equal size)."
 
@@ -630,18 +635,18 @@ def batch_key(cfg: IMPConfig, n_train: int) -> str:
     "Runs with equal keys can train in one loop: the config but `BATCH_FREE`, and the number of training images."
     return json.dumps({**{k: v for k, v in cfg.to_json().items() if k not in BATCH_FREE}, "n_train": int(n_train)}, sort_keys=True)
 
-# %% ../nbs/04_imp.ipynb 66
+# %% ../nbs/04_imp.ipynb 67
 def can_batch(cfg: IMPConfig) -> bool:
     "Whether a run can train in a batch with others (AdvProp's adversarial step trains one run at a time)."
     return not cfg.advprop
 
-# %% ../nbs/04_imp.ipynb 67
+# %% ../nbs/04_imp.ipynb 68
 _PER_JOB = {"dataset", "per_class", "rounds", "out", "config"}
 _SHARED = tuple(p for p in inspect.signature(run).parameters if p not in _PER_JOB)   # run()'s own arguments, shared by a batch
 
 def _label(out: Path) -> str: return f"{out.parent.name}/{out.name}" if out.parent.name else out.name
 
-# %% ../nbs/04_imp.ipynb 68
+# %% ../nbs/04_imp.ipynb 69
 def run_batched(jobs: list,                     # one dict of `run`'s options per run: dataset, per_class, rounds, out, seed, augment, ...
                 data=None,                      # your own data, shared by every run
                 root=None, device="auto", engine: Engine|None = None,
