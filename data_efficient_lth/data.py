@@ -11,43 +11,68 @@ __all__ = ['DATASETS', 'CIFAR', 'CIFAR10C_CORRUPTIONS', 'IMAGENET_STATS', 'SPLIT
            'Batches']
 
 # %% ../nbs/00_data.ipynb 2
+import os
+import pickle
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
 
 # %% ../nbs/00_data.ipynb 5
-def as_images(x, what="images") -> torch.Tensor:
-    "`x` (tensor or array, `N×C×H×W`) as stored: uint8 stays uint8 (0–255), floats become float32 (0–1 units)."
-    if isinstance(x, np.ndarray): x = torch.from_numpy(np.ascontiguousarray(x))
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{what}: expected a torch.Tensor or numpy array, got {type(x).__name__}.")
+def _check_layout(x: torch.Tensor, what: str):
+    "Refuse anything but rank-4 `N×C×H×W` images, naming the fix for `N×H×W` and channels-last arrays."
     if x.ndim != 4:
         hint = " For single-channel N×H×W images add the channel axis: x[:, None]." if x.ndim == 3 else ""
         raise ValueError(f"{what} has shape {tuple(x.shape)} (rank {x.ndim}): expected rank 4, N×C×H×W.{hint}")
     n, c, h, w = x.shape
     if c > min(h, w):
-        raise ValueError(f"{what} has shape {tuple(x.shape)}: {c} channels of {h}×{w} pixels looks like images held channels-last "
-                         f"(N×H×W×C). Give N×C×H×W, here {(n, w, c, h)}: x.transpose(0, 3, 1, 2) (numpy) or x.permute(0, 3, 1, 2) (torch).")
-    if x.dtype == torch.uint8: return x
-    if not x.is_floating_point():
-        raise TypeError(f"{what} has dtype {x.dtype}: expected uint8 (0–255) or a float dtype. Convert with x.float() / 255 or x.astype('uint8').")
-    x = x.float()
-    for i in range(0, n, 1024):              # in chunks: no full-size boolean copy of a large set
+        raise ValueError(f"{what} has shape {tuple(x.shape)}: {c} channels of {h}×{w} pixels looks like images "
+                         f"held channels-last (N×H×W×C). Give N×C×H×W, here {(n, w, c, h)}: "
+                         "x.transpose(0, 3, 1, 2) (numpy) or x.permute(0, 3, 1, 2) (torch).")
+
+# %% ../nbs/00_data.ipynb 8
+def _check_finite(x: torch.Tensor, what: str):
+    "Refuse float images holding NaN or infinity, naming the first bad image."
+    for i in range(0, len(x), 1024):          # in chunks: no full-size boolean copy of a large set
         bad = (~torch.isfinite(x[i:i + 1024].flatten(1))).any(1)
-        if bad.any(): raise ValueError(f"{what}[{i + int(bad.nonzero()[0])}] holds NaN or infinite values: fix or drop that image "
-                                       "(the first bad one; check the rest too).")
+        if bad.any():
+            raise ValueError(f"{what}[{i + int(bad.nonzero()[0])}] holds NaN or infinite values: "
+                             "fix or drop that image (the first bad one; check the rest too).")
+
+# %% ../nbs/00_data.ipynb 11
+def _clamp_unit(x: torch.Tensor, what: str) -> torch.Tensor:
+    "Float images checked to lie in 0–1; values beyond it by float rounding only are clamped in."
+    n = len(x)
     lo, hi = float(x.min()) if n else 0., float(x.max()) if n else 1.
     if lo < -1e-6 or hi > 1 + 1e-6:          # beyond float rounding of 0–1 values
-        fix = "Divide by 255 (x / 255), or pass uint8 images." if hi > 2 else "Clip or rescale them into 0–1, or pass uint8 images."
+        if hi > 2: fix = "Divide by 255 (x / 255), or pass uint8 images."
+        else: fix = "Clip or rescale them into 0–1, or pass uint8 images."
         raise ValueError(f"{what} holds floats from {lo:g} to {hi:g}: float images must lie in 0–1. {fix}")
     return x.clamp(0, 1) if lo < 0 or hi > 1 else x         # a copy: the caller's tensor stays as it was
 
+# %% ../nbs/00_data.ipynb 14
+def as_images(x, what="images") -> torch.Tensor:
+    "`x` (tensor or array, `N×C×H×W`) as stored: uint8 stays uint8 (0–255), floats become float32 (0–1 units)."
+    if isinstance(x, np.ndarray): x = torch.from_numpy(np.ascontiguousarray(x))
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{what}: expected a torch.Tensor or numpy array, got {type(x).__name__}.")
+    _check_layout(x, what)
+    if x.dtype == torch.uint8: return x
+    if not x.is_floating_point():
+        raise TypeError(f"{what} has dtype {x.dtype}: expected uint8 (0–255) or a float dtype. "
+                        "Convert with x.float() / 255 or x.astype('uint8').")
+    x = x.float()
+    _check_finite(x, what)      # before the range: a NaN is named as such, not as an out-of-range value
+    return _clamp_unit(x, what)
+
+# %% ../nbs/00_data.ipynb 17
 def to_float(x: torch.Tensor) -> torch.Tensor:
     "Images as 0–1 floats: uint8 scaled by 1/255, floats unchanged."
     return x.float().div_(255) if x.dtype == torch.uint8 else x
 
+# %% ../nbs/00_data.ipynb 20
 def as_labels(y, n, what="labels") -> torch.Tensor:
     "`y` as a 1-D int64 tensor of length `n`."
     if isinstance(y, np.ndarray): y = torch.from_numpy(np.ascontiguousarray(y))
@@ -58,18 +83,61 @@ def as_labels(y, n, what="labels") -> torch.Tensor:
         raise ValueError(f"{what} have shape {tuple(y.shape)}: expected one label per image, shape ({n},).")
     return y.long()
 
-# %% ../nbs/00_data.ipynb 8
+# %% ../nbs/00_data.ipynb 24
 def channel_stats(x: torch.Tensor) -> tuple[tuple, tuple]:
     "Per-channel mean and standard deviation of images `N×C×H×W` (0–1 units)."
     c = x.shape[1]
-    s1, s2, n = torch.zeros(c, dtype=torch.float64), torch.zeros(c, dtype=torch.float64), 0
+    sums = torch.zeros(c, dtype=torch.float64)
+    sums_sq = torch.zeros(c, dtype=torch.float64)
+    n = 0
     for i in range(0, len(x), 1024):
-        xb = to_float(x[i:i + 1024]).double()
-        s1 += xb.sum((0, 2, 3)); s2 += (xb ** 2).sum((0, 2, 3)); n += xb[:, 0].numel()
-    m = s1 / max(n, 1)
-    return tuple(m.tolist()), tuple((s2 / max(n, 1) - m ** 2).clamp_min(1e-12).sqrt().clamp_min(1e-6).tolist())
+        chunk = to_float(x[i:i + 1024]).double()
+        sums += chunk.sum((0, 2, 3))
+        sums_sq += (chunk ** 2).sum((0, 2, 3))
+        n += chunk[:, 0].numel()
+    mean = sums / max(n, 1)
+    var = sums_sq / max(n, 1) - mean ** 2
+    # rounding can make a constant channel's variance slightly negative; a floor on std keeps (x - m) / s finite
+    return tuple(mean.tolist()), tuple(var.clamp_min(1e-12).sqrt().clamp_min(1e-6).tolist())
 
-# %% ../nbs/00_data.ipynb 10
+# %% ../nbs/00_data.ipynb 26
+def _check_test_size(x_train: torch.Tensor, x_test: torch.Tensor, crop: int|None):
+    "Refuse test images whose channels or size differ from the training images' (with `crop`: from crop×crop)."
+    want = x_train.shape[1:] if crop is None else (x_train.shape[1], crop, crop)
+    if x_test.shape[1:] != want:
+        raise ValueError(f"x_test images are C×H×W = {tuple(x_test.shape[1:])} but should be {tuple(want)}: "
+                         "train and test images need the same channel count, and the same size "
+                         "(or, with crop=k, test images of side k).")
+
+# %% ../nbs/00_data.ipynb 29
+def _num_classes(y_train: torch.Tensor, y_test: torch.Tensor|None, num_classes: int|None) -> int:
+    "`num_classes` (default: largest label + 1), checked against the labels of both sets."
+    ys = [y_train] + ([y_test] if y_test is not None else [])
+    lo = min(int(y.min()) for y in ys if len(y))
+    hi = max(int(y.max()) for y in ys if len(y))
+    if num_classes is None: num_classes = hi + 1
+    if lo < 0 or hi >= num_classes:
+        raise ValueError(f"Labels must lie in [0, {num_classes}) (num_classes={num_classes}), "
+                         f"found labels from {lo} to {hi}. "
+                         "Map your classes to 0..num_classes-1, or pass the right num_classes.")
+    if y_test is not None and len(y_train):   # an empty pool: a test-only set (e.g. CIFAR-10-C)
+        missing = sorted(set(y_test.unique().tolist()) - set(y_train.unique().tolist()))
+        if missing:
+            raise ValueError(f"y_test has labels {missing[:10]} that never occur in y_train: "
+                             "a class without training images cannot be learned. "
+                             "Check that train and test labels use the same class indices.")
+    return num_classes
+
+# %% ../nbs/00_data.ipynb 32
+def _per_channel(values, channels: int, what: str) -> tuple:
+    "`values` (a mean or std) as a tuple of floats, one per channel."
+    values = tuple(float(v) for v in values)
+    if len(values) != channels:
+        raise ValueError(f"{what} has {len(values)} values but the images have {channels} channel(s): "
+                         "give one value per channel.")
+    return values
+
+# %% ../nbs/00_data.ipynb 35
 @dataclass
 class ImageData:
     "A dataset: images `N×C×H×W` and labels; `x_test=None` means the test set is every image not chosen for training."
@@ -83,42 +151,30 @@ class ImageData:
     hflip: bool = True                 # whether a horizontal flip keeps the label (never for digits)
     vflip: bool = False                # whether a vertical flip keeps the label (EuroSAT, ISIC)
     crop_pad: int|None = None          # padding of the random crop; default: H // 8 (4 for 32 px)
-    crop: int|None = None              # 224-px protocol: train with random-resized crops of this side; x_test is stored at this side
-    stem: str|None = None              # the ResNet stem the paper used for this data ("small" or "full"); default: by image size
+    crop: int|None = None              # 224-px protocol: random-resized crops of this side; x_test stored at it
+    stem: str|None = None              # the paper's ResNet stem for it, "small" or "full"; default: by image size
     name: str = "custom"               # shown in reports
 
     def __post_init__(self):
         self.x_train = as_images(self.x_train, "x_train")
         self.y_train = as_labels(self.y_train, len(self.x_train), "y_train")
         if (self.x_test is None) != (self.y_test is None):
-            raise ValueError("Give both x_test and y_test, or neither (then the test set is every image not used for training).")
+            raise ValueError("Give both x_test and y_test, or neither "
+                             "(then the test set is every image not used for training).")
         if self.x_test is not None:
             self.x_test = as_images(self.x_test, "x_test")
             self.y_test = as_labels(self.y_test, len(self.x_test), "y_test")
-            want = self.x_train.shape[1:] if self.crop is None else (self.x_train.shape[1], self.crop, self.crop)
-            if self.x_test.shape[1:] != want:
-                raise ValueError(f"x_test images are C×H×W = {tuple(self.x_test.shape[1:])} but should be {tuple(want)}: train and test images "
-                                 "need the same channel count, and the same size (or, with crop=k, test images of side k).")
-        elif self.crop is not None: raise ValueError("crop= needs an official test set (x_test at the crop size).")
-        ys = [self.y_train] + ([self.y_test] if self.y_test is not None else [])
-        lo, hi = min(int(y.min()) for y in ys if len(y)), max(int(y.max()) for y in ys if len(y))
-        if self.num_classes is None: self.num_classes = hi + 1
-        if lo < 0 or hi >= self.num_classes:
-            raise ValueError(f"Labels must lie in [0, {self.num_classes}) (num_classes={self.num_classes}), found labels from {lo} to {hi}. "
-                             "Map your classes to 0..num_classes-1, or pass the right num_classes.")
-        if self.y_test is not None and len(self.y_train):   # an empty pool: a test-only set (e.g. CIFAR-10-C)
-            missing = sorted(set(self.y_test.unique().tolist()) - set(self.y_train.unique().tolist()))
-            if missing: raise ValueError(f"y_test has labels {missing[:10]} that never occur in y_train: a class without training images "
-                                         "cannot be learned. Check that train and test labels use the same class indices.")
-        c = self.channels
-        self.stats_from_pool = self.mean is None and self.std is None     # then `train_stats` may take a run's subset's instead
+            _check_test_size(self.x_train, self.x_test, self.crop)
+        elif self.crop is not None:
+            raise ValueError("crop= needs an official test set (x_test at the crop size).")
+        self.num_classes = _num_classes(self.y_train, self.y_test, self.num_classes)
+        self.stats_from_pool = self.mean is None and self.std is None     # then `train_stats` may take a subset's
         if self.mean is None or self.std is None:
-            m, s = channel_stats(self.x_train)
-            if self.mean is None: self.mean = m
-            if self.std is None: self.std = s
-        for k in ("mean", "std"):
-            v = tuple(float(a) for a in getattr(self, k)); setattr(self, k, v)
-            if len(v) != c: raise ValueError(f"{k} has {len(v)} values but the images have {c} channel(s): give one value per channel.")
+            mean, std = channel_stats(self.x_train)
+            if self.mean is None: self.mean = mean
+            if self.std is None: self.std = std
+        self.mean = _per_channel(self.mean, self.channels, "mean")
+        self.std = _per_channel(self.std, self.channels, "std")
         if min(self.std) <= 0: raise ValueError(f"std must be positive, got {self.std}.")
         if self.crop_pad is None: self.crop_pad = self.x_train.shape[-2] // 8
         if self.stem is None: self.stem = "full" if min(self.image_size) >= 128 else "small"
@@ -130,16 +186,17 @@ class ImageData:
 
     def __repr__(self):
         test = f"{len(self.x_test)} test" if self.x_test is not None else "test = images not chosen for training"
-        return (f"ImageData({self.name!r}: {len(self.x_train)} train, {test}, {self.channels}×{self.image_size[0]}×{self.image_size[1]}, "
+        h, w = self.image_size
+        return (f"ImageData({self.name!r}: {len(self.x_train)} train, {test}, {self.channels}×{h}×{w}, "
                 f"{self.num_classes} classes)")
 
-# %% ../nbs/00_data.ipynb 14
+# %% ../nbs/00_data.ipynb 39
 def train_stats(data: ImageData, idx: torch.Tensor) -> tuple[tuple, tuple]:
-    "Normalisation for a run training on `x_train[idx]`: the data's, unless computed over a pool that is also the test set."
+    "Normalisation for a run on `x_train[idx]`: the data's, unless taken over a pool that is also the test set."
     if data.x_test is None and data.stats_from_pool: return channel_stats(data.x_train[idx])
     return data.mean, data.std
 
-# %% ../nbs/00_data.ipynb 17
+# %% ../nbs/00_data.ipynb 42
 DATASETS: dict[str, Callable[..., ImageData]] = {}
 
 def register_dataset(name: str):
@@ -149,6 +206,7 @@ def register_dataset(name: str):
         return f
     return deco
 
+# %% ../nbs/00_data.ipynb 45
 def load_dataset(name: str,          # a registered name, see `DATASETS`
                  root=None,          # folder holding the dataset's files, for datasets read from disk
                  **kwargs) -> ImageData:
@@ -159,57 +217,70 @@ def load_dataset(name: str,          # a registered name, see `DATASETS`
                          "or register a loader with @register_dataset(name).")
     return DATASETS[name](root=root, **kwargs)
 
-# %% ../nbs/00_data.ipynb 19
+# %% ../nbs/00_data.ipynb 49
 @register_dataset("digits")
 def digits(root=None) -> ImageData:
     "scikit-learn's 1,797 handwritten digits, 1×8×8, 10 classes; tests on the images left out of training."
     from sklearn.datasets import load_digits
-    d = load_digits()
-    x = torch.tensor(d.images, dtype=torch.float32)[:, None] / 16.0
-    return ImageData(x, torch.tensor(d.target), num_classes=10, hflip=False, crop_pad=1, name="digits")
+    bunch = load_digits()
+    x = torch.tensor(bunch.images, dtype=torch.float32)[:, None] / 16.0    # pixel values are 0–16
+    return ImageData(x, torch.tensor(bunch.target), num_classes=10, hflip=False, crop_pad=1, name="digits")
 
-# %% ../nbs/00_data.ipynb 23
-import os, pickle
-from pathlib import Path
-
+# %% ../nbs/00_data.ipynb 53
 CIFAR = {
-    "cifar10": dict(folder="cifar-10-batches-py", train=[f"data_batch_{i}" for i in range(1, 6)], test=["test_batch"], key="labels", classes=10,
+    "cifar10": dict(folder="cifar-10-batches-py", train=[f"data_batch_{i}" for i in range(1, 6)], test=["test_batch"],
+                    key="labels", classes=10,
                     mean=(0.4914, 0.4822, 0.4465), std=(0.2023, 0.1994, 0.2010),
                     url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz", tv="CIFAR10"),
-    "cifar100": dict(folder="cifar-100-python", train=["train"], test=["test"], key="fine_labels", classes=100,
+    "cifar100": dict(folder="cifar-100-python", train=["train"], test=["test"],
+                     key="fine_labels", classes=100,
                      mean=(0.5071, 0.4867, 0.4408), std=(0.2675, 0.2565, 0.2761),
                      url="https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz", tv="CIFAR100"),
 }
 
+# %% ../nbs/00_data.ipynb 56
 def data_root(root=None) -> Path:
     "Where datasets live: `root`, else `$DLTH_DATA`, else `./data`."
     return Path(root or os.environ.get("DLTH_DATA", "data"))
 
-def _read_cifar_batches(files, key):
-    xs, ys = [], []
-    for f in files:
-        with open(f, "rb") as fh: d = pickle.load(fh, encoding="latin1")
-        xs.append(np.asarray(d["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)); ys.extend(d[key])
-    return torch.from_numpy(np.concatenate(xs)), torch.tensor(ys)
+# %% ../nbs/00_data.ipynb 59
+def _find_folder(root, marker: str, sub: str) -> Path:
+    "A dataset's folder: the data root itself if it holds `marker`, else the root's subfolder `sub`."
+    base = data_root(root)
+    return base if (base / marker).exists() else base / sub
 
+# %% ../nbs/00_data.ipynb 62
+def _read_cifar_batches(files, key: str) -> tuple[torch.Tensor, torch.Tensor]:
+    "Images (`N×3×32×32` uint8) and labels of CIFAR's python pickle batches, in file order."
+    images, labels = [], []
+    for f in files:
+        with open(f, "rb") as fh: batch = pickle.load(fh, encoding="latin1")
+        images.append(np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
+        labels.extend(batch[key])
+    return torch.from_numpy(np.concatenate(images)), torch.tensor(labels)
+
+# %% ../nbs/00_data.ipynb 65
 def _cifar(name, root=None, download=False) -> ImageData:
+    "CIFAR-10 or -100 from its python batches, fetched first with torchvision if files are missing and `download`."
     spec, base = CIFAR[name], data_root(root)
     folder = base / spec["folder"]
-    missing = [f for f in spec["train"] + spec["test"] if not (folder / f).exists()]
-    if missing and download:
+    def absent(): return [f for f in spec["train"] + spec["test"] if not (folder / f).exists()]
+    if download and absent():
         import torchvision
         getattr(torchvision.datasets, spec["tv"])(str(base), download=True)   # needs a network
-        missing = [f for f in spec["train"] + spec["test"] if not (folder / f).exists()]
+    missing = absent()
     if missing:
-        raise FileNotFoundError(f"{name} is not on disk: missing {', '.join(str(folder / f) for f in missing)}. "
-                                f"Get {spec['url'].rsplit('/', 1)[1]} (the python version, from {spec['url']}) and extract it into {base}, "
-                                f"so that {folder}/ holds those files; or pass root= (or set DLTH_DATA) to where they are; "
-                                f"or, where a network exists, load_dataset({name!r}, download=True).")
+        raise FileNotFoundError(
+            f"{name} is not on disk: missing {', '.join(str(folder / f) for f in missing)}. "
+            f"Get {spec['url'].rsplit('/', 1)[1]} (the python version, from {spec['url']}) and extract it into {base}, "
+            f"so that {folder}/ holds those files; or pass root= (or set DLTH_DATA) to where they are; "
+            f"or, where a network exists, load_dataset({name!r}, download=True).")
     x_train, y_train = _read_cifar_batches([folder / f for f in spec["train"]], spec["key"])
     x_test, y_test = _read_cifar_batches([folder / f for f in spec["test"]], spec["key"])
     return ImageData(x_train, y_train, x_test, y_test, num_classes=spec["classes"], mean=spec["mean"], std=spec["std"],
                      hflip=True, crop_pad=4, name=name)
 
+# %% ../nbs/00_data.ipynb 67
 @register_dataset("cifar10")
 def cifar10(root=None, download: bool = False) -> ImageData:
     "CIFAR-10 from its python batches under `root` (50,000 train / 10,000 test, 3×32×32)."
@@ -220,25 +291,39 @@ def cifar100(root=None, download: bool = False) -> ImageData:
     "CIFAR-100 (fine labels) from its python batches under `root` (50,000 train / 10,000 test)."
     return _cifar("cifar100", root, download)
 
-# %% ../nbs/00_data.ipynb 27
-CIFAR10C_CORRUPTIONS = ["gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur", "motion_blur", "zoom_blur",
-                        "snow", "frost", "fog", "brightness", "contrast", "elastic_transform", "pixelate", "jpeg_compression",
-                        "gaussian_blur", "saturate", "spatter", "speckle_noise"]
+# %% ../nbs/00_data.ipynb 71
+CIFAR10C_CORRUPTIONS = ["gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur", "motion_blur",
+                        "zoom_blur", "snow", "frost", "fog", "brightness", "contrast", "elastic_transform", "pixelate",
+                        "jpeg_compression", "gaussian_blur", "saturate", "spatter", "speckle_noise"]
 "The 15 standard corruptions, then the 4 extra ones the paper also used."
 
-def _missing(name, files, where, get):
-    return FileNotFoundError(f"{name} is not on disk: missing {', '.join(str(f) for f in files)}. Get it from {get} and extract it so that "
-                             f"{where} holds those files; or pass root= (or set DLTH_DATA) to the folder that holds them.")
+# %% ../nbs/00_data.ipynb 74
+def _require_files(name: str, files: list[Path], where: Path, get: str):
+    "Refuse a dataset whose `files` are not all on disk, naming those missing, where to get them and where to put them."
+    gone = [f for f in files if not f.exists()]
+    if gone:
+        raise FileNotFoundError(f"{name} is not on disk: missing {', '.join(str(f) for f in gone)}. "
+                                f"Get it from {get} and extract it so that {where} holds those files; "
+                                "or pass root= (or set DLTH_DATA) to the folder that holds them.")
 
+# %% ../nbs/00_data.ipynb 77
 def _nhwc(a: np.ndarray) -> torch.Tensor:
     "N×H×W×C (or N×H×W) uint8 array → N×C×H×W tensor."
     a = np.asarray(a)
     if a.ndim == 3: a = a[..., None]
     return torch.from_numpy(np.ascontiguousarray(a.transpose(0, 3, 1, 2)))
 
+# %% ../nbs/00_data.ipynb 80
+def _cifar10_test_set(x: torch.Tensor, y: torch.Tensor, name: str) -> ImageData:
+    "A test-only set (empty training pool) with CIFAR-10's classes and normalisation."
+    spec = CIFAR["cifar10"]
+    no_images, no_labels = torch.zeros(0, 3, 32, 32, dtype=torch.uint8), torch.zeros(0, dtype=torch.long)
+    return ImageData(no_images, no_labels, x, y, num_classes=10, mean=spec["mean"], std=spec["std"], name=name)
+
+# %% ../nbs/00_data.ipynb 83
 def cifar10c_folder(root=None) -> Path:
-    base = data_root(root)
-    return base if (base / "labels.npy").exists() else base / "CIFAR-10-C"
+    "CIFAR-10-C's folder: `root` if it holds labels.npy, else `root/CIFAR-10-C`."
+    return _find_folder(root, "labels.npy", "CIFAR-10-C")
 
 @register_dataset("cifar10c")
 def cifar10c(root=None, corruption: str = "gaussian_noise", severity: int = 5) -> ImageData:
@@ -247,101 +332,122 @@ def cifar10c(root=None, corruption: str = "gaussian_noise", severity: int = 5) -
         raise ValueError(f"corruption={corruption!r}: expected one of {', '.join(CIFAR10C_CORRUPTIONS)}.")
     if severity not in (1, 2, 3, 4, 5): raise ValueError(f"severity={severity!r}: expected 1, 2, 3, 4 or 5.")
     folder = cifar10c_folder(root)
-    files = [folder / f"{corruption}.npy", folder / "labels.npy"]
-    if any(not f.exists() for f in files):
-        raise _missing("CIFAR-10-C", [f for f in files if not f.exists()], folder, "https://zenodo.org/record/2535967 (CIFAR-10-C.tar)")
-    x, y = np.load(files[0], mmap_mode="r"), np.load(files[1])
+    images, labels = folder / f"{corruption}.npy", folder / "labels.npy"
+    _require_files("CIFAR-10-C", [images, labels], folder, "https://zenodo.org/record/2535967 (CIFAR-10-C.tar)")
+    x, y = np.load(images, mmap_mode="r"), np.load(labels)
     per = len(x) // 5
     if len(x) % 5 or len(y) != len(x):
-        raise ValueError(f"{files[0]} holds {len(x)} images and labels.npy {len(y)} labels: expected 5 severities of equal size and one label per image.")
-    sl = slice((severity - 1) * per, severity * per)
-    spec = CIFAR["cifar10"]
-    return ImageData(torch.zeros(0, 3, 32, 32, dtype=torch.uint8), torch.zeros(0, dtype=torch.long), _nhwc(x[sl]), torch.from_numpy(y[sl].astype(np.int64)),
-                     num_classes=10, mean=spec["mean"], std=spec["std"], name=f"cifar10c-{corruption}-{severity}")
+        raise ValueError(f"{images} holds {len(x)} images and labels.npy {len(y)} labels: "
+                         "expected 5 severities of equal size and one label per image.")
+    rows = slice((severity - 1) * per, severity * per)      # the severities are stored one after the other
+    return _cifar10_test_set(_nhwc(x[rows]), torch.from_numpy(y[rows].astype(np.int64)),
+                             f"cifar10c-{corruption}-{severity}")
 
+# %% ../nbs/00_data.ipynb 86
 @register_dataset("cifar102")
 def cifar102(root=None, split: str = "all") -> ImageData:
-    "CIFAR-10.2 as a shift test set, 3×32×32: `split='all'` (the paper's: train + test files, 12,000 images), 'train' or 'test'."
-    if split not in ("all", "train", "test"): raise ValueError(f"split={split!r}: expected 'all' (12,000 images, as the paper), 'train' or 'test'.")
-    base = data_root(root)
-    folder = base if (base / "cifar102_test.npz").exists() else base / "cifar102"
+    "CIFAR-10.2 as a shift test set: `split='all'` (the paper's: both files, 12,000 images), 'train' or 'test'."
+    if split not in ("all", "train", "test"):
+        raise ValueError(f"split={split!r}: expected 'all' (12,000 images, as the paper), 'train' or 'test'.")
+    folder = _find_folder(root, "cifar102_test.npz", "cifar102")
     parts = ["train", "test"] if split == "all" else [split]
     files = [folder / f"cifar102_{p}.npz" for p in parts]
-    if any(not f.exists() for f in files):
-        raise _missing("CIFAR-10.2", [f for f in files if not f.exists()], folder, "https://github.com/modestyachts/cifar-10.2")
+    _require_files("CIFAR-10.2", files, folder, "https://github.com/modestyachts/cifar-10.2")
     arrays = [np.load(f) for f in files]
-    x = torch.cat([_nhwc(a["images"]) for a in arrays]); y = torch.from_numpy(np.concatenate([a["labels"] for a in arrays]).astype(np.int64))
-    spec = CIFAR["cifar10"]
-    return ImageData(torch.zeros(0, 3, 32, 32, dtype=torch.uint8), torch.zeros(0, dtype=torch.long), x, y, num_classes=10,
-                     mean=spec["mean"], std=spec["std"], name=f"cifar102-{split}")
+    x = torch.cat([_nhwc(a["images"]) for a in arrays])
+    y = torch.from_numpy(np.concatenate([a["labels"] for a in arrays]).astype(np.int64))
+    return _cifar10_test_set(x, y, f"cifar102-{split}")
 
-# %% ../nbs/00_data.ipynb 31
+# %% ../nbs/00_data.ipynb 90
 IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
+def _read_tiff(path, mode: str|None) -> np.ndarray:
+    "A TIFF of any band count as H×W×C: uint8 as stored, deeper integers and floats as float32 in 0–1."
+    import tifffile
+    a = np.asarray(tifffile.imread(path))
+    if a.ndim == 2: a = a[..., None]
+    if a.ndim == 3 and a.shape[0] < min(a.shape[1:]) and a.shape[0] <= 32: a = a.transpose(1, 2, 0)   # C×H×W → H×W×C
+    if a.dtype != np.uint8:
+        top = np.iinfo(a.dtype).max if np.issubdtype(a.dtype, np.integer) else 1.0
+        a = (a.astype(np.float32) / top).clip(0, 1)
+    if mode == "L" and a.shape[-1] == 3:
+        luma = np.array([0.299, 0.587, 0.114], np.float32)     # the weights of PIL's convert("L")
+        a = (a.astype(np.float32) @ luma)[..., None].astype(a.dtype)
+    if mode == "RGB" and a.shape[-1] == 1: a = np.repeat(a, 3, -1)
+    return a
+
+# %% ../nbs/00_data.ipynb 93
 def read_image(path, mode: str|None = "RGB") -> np.ndarray:
-    "One image file as an H×W×C array (uint8, or float32 in 0–1 for deeper TIFFs); `mode` 'RGB', 'L' or None (as stored)."
+    "One image file as H×W×C (uint8, or 0–1 float32 for deeper TIFFs); `mode` 'RGB', 'L' or None (as stored)."
     path = Path(path)
-    if path.suffix.lower() in (".tif", ".tiff"):
-        import tifffile
-        a = np.asarray(tifffile.imread(path))
-        if a.ndim == 2: a = a[..., None]
-        if a.ndim == 3 and a.shape[0] < min(a.shape[1:]) and a.shape[0] <= 32: a = a.transpose(1, 2, 0)   # C×H×W → H×W×C
-        if a.dtype != np.uint8:
-            top = np.iinfo(a.dtype).max if np.issubdtype(a.dtype, np.integer) else 1.0
-            a = (a.astype(np.float32) / top).clip(0, 1)
-        if mode == "L" and a.shape[-1] == 3: a = (a.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32))[..., None].astype(a.dtype)
-        if mode == "RGB" and a.shape[-1] == 1: a = np.repeat(a, 3, -1)
-        return a
+    if path.suffix.lower() in (".tif", ".tiff"): return _read_tiff(path, mode)
     from PIL import Image
     with Image.open(path) as im:
         im = im.convert(mode) if mode else im
         a = np.asarray(im)
     return a[..., None] if a.ndim == 2 else a
 
-# %% ../nbs/00_data.ipynb 32
+# %% ../nbs/00_data.ipynb 96
+def _interp(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    "A batch `x` resized to `size` (bilinear, antialiased when shrinking, as PIL)."
+    return torch.nn.functional.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
+
+# %% ../nbs/00_data.ipynb 99
+def _centre_crop(x: torch.Tensor, k: int) -> torch.Tensor:
+    "The central k×k pixels of images `…×H×W`."
+    h, w = x.shape[-2:]
+    top, left = (h - k) // 2, (w - k) // 2
+    return x[..., top:top + k, left:left + k]
+
+# %% ../nbs/00_data.ipynb 102
 def _resize(a: np.ndarray, size: int, crop: int|None) -> torch.Tensor:
-    "H×W×C → C×k×k: without `crop`, resized to size×size (small datasets are square already); with it, shorter side to `size`, then the centre crop×crop."
+    "H×W×C → C×k×k: without `crop`, size×size; with it, the shorter side to `size`, then the centre crop×crop."
     t = torch.from_numpy(np.array(a, copy=True)).permute(2, 0, 1)   # a writable copy (PIL arrays are read-only)
-    dt = t.dtype
     x = t.float()[None]
     h, w = x.shape[-2:]
     if crop is None and (h, w) != (size, size):
-        x = _interp(x, (size, size))
+        x = _interp(x, (size, size))          # small datasets are square already: no aspect to keep
     elif crop is not None:
-        s = size / min(h, w)
-        if (h, w) != (round(h * s), round(w * s)): x = _interp(x, (max(size, round(h * s)), max(size, round(w * s))))
-        h, w = x.shape[-2:]
-        k = crop
-        x = x[..., (h - k) // 2:(h - k) // 2 + k, (w - k) // 2:(w - k) // 2 + k]
+        scale = size / min(h, w)
+        new_h, new_w = round(h * scale), round(w * scale)
+        if (h, w) != (new_h, new_w): x = _interp(x, (max(size, new_h), max(size, new_w)))
+        x = _centre_crop(x, crop)
     x = x[0]
-    return x.round().clamp(0, 255).to(dt) if dt == torch.uint8 else x
+    return x.round().clamp(0, 255).to(t.dtype) if t.dtype == torch.uint8 else x
 
-# %% ../nbs/00_data.ipynb 33
-def _interp(x, size):
-    return torch.nn.functional.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
-
+# %% ../nbs/00_data.ipynb 105
 def _load_image(path, mode, size: int, crop: int|None, test: bool) -> torch.Tensor:
-    "One file as stored in an ImageData: test images centre-cropped to `crop`; training images to `size` (square) under the 224-px protocol."
+    "One file as an ImageData stores it: test images centre-cropped to `crop`; training images `size` square."
     return _resize(read_image(path, mode), size, crop if test else (size if crop else None))
 
-# %% ../nbs/00_data.ipynb 34
+def _load_images(paths, mode, size: int, crop: int|None, test: bool) -> torch.Tensor:
+    "Image files as one `N×C×H×W` tensor (see `_load_image`)."
+    return torch.stack([_load_image(p, mode, size, crop, test) for p in paths])
+
+# %% ../nbs/00_data.ipynb 108
 def read_split_list(folder: Path, name: str) -> list[tuple[Path, str]]:
     "Lines `path class` of `folder/name`; paths relative to `folder` (or to `folder/imgs`)."
-    f = folder / name
+    list_file = folder / name
     rows = []
-    for i, line in enumerate(f.read_text().splitlines(), 1):
+    for i, line in enumerate(list_file.read_text().splitlines(), 1):
         if not line.strip(): continue
-        parts = line.rsplit(None, 1)
-        if len(parts) != 2: raise ValueError(f"{f}, line {i}: expected 'path class', got {line!r}.")
-        p = folder / parts[0]
-        if not p.exists() and (folder / "imgs" / parts[0]).exists(): p = folder / "imgs" / parts[0]
-        rows.append((p, parts[1]))
+        parts = line.rsplit(None, 1)      # from the right: paths may hold spaces
+        if len(parts) != 2: raise ValueError(f"{list_file}, line {i}: expected 'path class', got {line!r}.")
+        path = folder / parts[0]
+        if not path.exists() and (folder / "imgs" / parts[0]).exists(): path = folder / "imgs" / parts[0]
+        rows.append((path, parts[1]))
     return rows
 
-# %% ../nbs/00_data.ipynb 35
+# %% ../nbs/00_data.ipynb 111
+def _class_index(names: list[str]) -> Callable[[str], int]:
+    "Class → index: integer classes as written, names numbered in sorted order."
+    if all(c.lstrip("-").isdigit() for c in names): return int
+    return {c: i for i, c in enumerate(sorted(set(names)))}.__getitem__
+
+# %% ../nbs/00_data.ipynb 114
 def split_folder(folder,                     # holds imgs/, trainval.txt and test.txt
                  size: int = 64,              # side of the stored training images
-                 crop: int|None = None,       # 224-px protocol: random-resized crops of this side; test images centre-cropped to it
+                 crop: int|None = None,       # 224-px protocol: random-resized crops of this side
                  mode: str|None = "RGB",      # "RGB", "L" (grayscale) or None (as stored, e.g. 13-band TIFF)
                  train_list: str = "trainval.txt", test_list: str = "test.txt",
                  **kw) -> ImageData:          # more ImageData fields: mean, std, hflip, vflip, stem, name
@@ -349,68 +455,99 @@ def split_folder(folder,                     # holds imgs/, trainval.txt and tes
     folder = Path(folder)
     need = [folder / train_list, folder / test_list]
     if any(not f.exists() for f in need):
-        raise FileNotFoundError(f"{folder} is not a split-list dataset: missing {', '.join(str(f) for f in need if not f.exists())}. "
+        raise FileNotFoundError(f"{folder} is not a split-list dataset: "
+                                f"missing {', '.join(str(f) for f in need if not f.exists())}. "
                                 "Expected imgs/... plus trainval.txt and test.txt, one 'path class' per line.")
-    tr, te = read_split_list(folder, train_list), read_split_list(folder, test_list)
-    gone = [str(p) for p, _ in tr + te if not p.exists()]
-    if gone: raise FileNotFoundError(f"{len(gone)} image(s) listed in {folder}'s split lists are missing, e.g. {', '.join(gone[:3])}.")
-    names = [c for _, c in tr + te]
-    if all(c.lstrip("-").isdigit() for c in names): to_idx = int
-    else:
-        classes = sorted(set(names)); to_idx = {c: i for i, c in enumerate(classes)}.__getitem__
-    load = lambda rows, test: torch.stack([_load_image(p, mode, size, crop, test) for p, _ in rows])
-    x_train, x_test = load(tr, False), load(te, True)
-    y_train, y_test = torch.tensor([to_idx(c) for _, c in tr]), torch.tensor([to_idx(c) for _, c in te])
+    train_rows, test_rows = read_split_list(folder, train_list), read_split_list(folder, test_list)
+    gone = [str(p) for p, _ in train_rows + test_rows if not p.exists()]
+    if gone:
+        raise FileNotFoundError(f"{len(gone)} image(s) listed in {folder}'s split lists are missing, "
+                                f"e.g. {', '.join(gone[:3])}.")
+    to_idx = _class_index([c for _, c in train_rows + test_rows])
+    x_train = _load_images([p for p, _ in train_rows], mode, size, crop, test=False)
+    x_test = _load_images([p for p, _ in test_rows], mode, size, crop, test=True)
+    y_train = torch.tensor([to_idx(c) for _, c in train_rows])
+    y_test = torch.tensor([to_idx(c) for _, c in test_rows])
     kw.setdefault("name", folder.name)
     if crop is None: kw.setdefault("crop_pad", size // 8)
     return ImageData(x_train, y_train, x_test, y_test, crop=crop, **kw)
 
-# %% ../nbs/00_data.ipynb 36
+# %% ../nbs/00_data.ipynb 116
 SPLIT_FOLDERS = {
     "eurosat": dict(folder="eurosat", size=64, mode="RGB", hflip=True, vflip=True, stem="small", stats=IMAGENET_STATS,
-                    note="EuroSAT-RGB (10 classes, 64 px; the paper trains on 50 per class)", url="https://github.com/phelber/EuroSAT"),
-    "isic": dict(folder="isic2018", size=256, crop=224, mode="RGB", hflip=True, vflip=True, stem="full", stats=IMAGENET_STATS,
-                 note="ISIC 2018 task 3 (7 classes; the paper trains on 80 per class)", url="https://challenge.isic-archive.com/data/#2018"),
-    "clamm": dict(folder="clamm", size=256, crop=224, mode="L", hflip=False, vflip=False, stem="full", stats=((0.5,), (0.5,)),
-                  note="CLaMM 2016 (12 script classes, grayscale; the paper trains on 50 per class)", url="https://clamm.irht.cnrs.fr/"),
+                    note="EuroSAT-RGB (10 classes, 64 px; the paper trains on 50 per class)",
+                    url="https://github.com/phelber/EuroSAT"),
+    "isic": dict(folder="isic2018", size=256, crop=224, mode="RGB", hflip=True, vflip=True, stem="full",
+                 stats=IMAGENET_STATS,
+                 note="ISIC 2018 task 3 (7 classes; the paper trains on 80 per class)",
+                 url="https://challenge.isic-archive.com/data/#2018"),
+    "clamm": dict(folder="clamm", size=256, crop=224, mode="L", hflip=False, vflip=False, stem="full",
+                  stats=((0.5,), (0.5,)),
+                  note="CLaMM 2016 (12 script classes, grayscale; the paper trains on 50 per class)",
+                  url="https://clamm.irht.cnrs.fr/"),
 }
 
 def _split_dataset(key, root=None, **over) -> ImageData:
-    spec = dict(SPLIT_FOLDERS[key]); base = data_root(root)
-    name = spec.pop("folder")
-    folder = base if (base / "trainval.txt").exists() else base / name
+    "One of `SPLIT_FOLDERS` under `root`, with its settings (`over` overrides them)."
+    spec = dict(SPLIT_FOLDERS[key])
+    folder = _find_folder(root, "trainval.txt", spec.pop("folder"))
     if not (folder / "trainval.txt").exists():
-        raise FileNotFoundError(f"{key} is not on disk: missing {folder / 'trainval.txt'} and {folder / 'test.txt'} (and the images under {folder / 'imgs'}). "
-                                f"Get {spec['note']} from {spec['url']}, put the images under {folder / 'imgs'} and write the split lists "
-                                "(one 'path class' per line); or pass root= (or set DLTH_DATA).")
-    (mean, std) = spec.pop("stats")
-    spec.pop("url"); spec.pop("note")
+        raise FileNotFoundError(f"{key} is not on disk: missing {folder / 'trainval.txt'} and {folder / 'test.txt'} "
+                                f"(and the images under {folder / 'imgs'}). "
+                                f"Get {spec['note']} from {spec['url']}, put the images under {folder / 'imgs'} "
+                                "and write the split lists (one 'path class' per line); "
+                                "or pass root= (or set DLTH_DATA).")
+    mean, std = spec.pop("stats")
+    spec.pop("url")
+    spec.pop("note")
     return split_folder(folder, **{"mean": mean, "std": std, "name": key, **spec, **over})
 
-# %% ../nbs/00_data.ipynb 37
+# %% ../nbs/00_data.ipynb 118
 @register_dataset("eurosat")
 def eurosat(root=None, **over) -> ImageData:
     "EuroSAT-RGB from a split-list folder: 64 px, crops padded by 8, both flips, ImageNet statistics, small stem."
     return _split_dataset("eurosat", root, **over)
 
-# %% ../nbs/00_data.ipynb 38
 @register_dataset("isic")
 def isic(root=None, **over) -> ImageData:
     "ISIC 2018 from a split-list folder: 224-px protocol, both flips, ImageNet statistics, full stem."
     return _split_dataset("isic", root, **over)
 
-# %% ../nbs/00_data.ipynb 39
 @register_dataset("clamm")
 def clamm(root=None, **over) -> ImageData:
     "CLaMM from a split-list folder: grayscale, 224-px protocol, 0.5/0.5 normalisation, full stem."
     return _split_dataset("clamm", root, **over)
 
-# %% ../nbs/00_data.ipynb 43
+# %% ../nbs/00_data.ipynb 119
+@register_dataset("eurosat")
+def eurosat(root=None, **over) -> ImageData:
+    "EuroSAT-RGB from a split-list folder: 64 px, crops padded by 8, both flips, ImageNet statistics, small stem."
+    return _split_dataset("eurosat", root, **over)
+
+# %% ../nbs/00_data.ipynb 123
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".webp", ".tif", ".tiff")
 
-def _class_files(d: Path) -> dict[str, list[Path]]:
-    return {c.name: sorted(p for p in c.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) for c in sorted(d.iterdir()) if c.is_dir()}
+def _class_files(folder: Path) -> dict[str, list[Path]]:
+    "Each class subfolder's image files, sorted, by class name."
+    return {c.name: sorted(p for p in c.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            for c in sorted(folder.iterdir()) if c.is_dir()}
 
+# %% ../nbs/00_data.ipynb 126
+def _sample(files: list, k: int|None, rng: np.random.Generator) -> list:
+    "`k` of `files` drawn without replacement, in their order; all of them if `k` is None or not smaller."
+    if k is None or k >= len(files): return files
+    return [files[i] for i in sorted(rng.choice(len(files), k, replace=False))]
+
+def _read_tree(tree: dict, classes: list[str], k: int|None, rng, mode, size, crop, test: bool):
+    "Images and labels of up to `k` files of each of `classes` in `tree` (class index = position in `classes`)."
+    paths, labels = [], []
+    for i, c in enumerate(classes):
+        chosen = _sample(tree.get(c, []), k, rng)
+        paths += chosen
+        labels += [i] * len(chosen)
+    return _load_images(paths, mode, size, crop, test), torch.tensor(labels)
+
+# %% ../nbs/00_data.ipynb 129
 def imagefolder(path,                          # holds train/ and val/ (or test/), one subfolder per class
                 size: int = 256, crop: int|None = 224,   # the 224-px protocol by default
                 train_per_class: int|None = None,        # read only this many (seeded sample) training images per class
@@ -418,37 +555,35 @@ def imagefolder(path,                          # holds train/ and val/ (or test/
                 mode: str|None = "RGB", seed: int = 0, **kw) -> ImageData:
     "An ImageFolder tree as an in-memory ImageData."
     path = Path(path)
-    test_dir = next((path / d for d in ("val", "test") if (path / d).is_dir()), None)
+    test_dir = next((path / sub for sub in ("val", "test") if (path / sub).is_dir()), None)
     if not (path / "train").is_dir() or test_dir is None:
-        raise FileNotFoundError(f"{path} is not an ImageFolder tree: expected {path / 'train'}/<class>/... and {path / 'val'}/<class>/... (or test/).")
-    tr, te = _class_files(path / "train"), _class_files(test_dir)
-    classes = sorted(tr)
-    extra = sorted(set(te) - set(tr))
+        raise FileNotFoundError(f"{path} is not an ImageFolder tree: "
+                                f"expected {path / 'train'}/<class>/... and {path / 'val'}/<class>/... (or test/).")
+    train_files, test_files = _class_files(path / "train"), _class_files(test_dir)
+    classes = sorted(train_files)
+    extra = sorted(set(test_files) - set(train_files))
     if extra: raise ValueError(f"{test_dir} has classes that train/ lacks: {', '.join(extra[:5])}.")
     rng = np.random.default_rng(seed)
-    def pick(files, k): return files if k is None or k >= len(files) else [files[i] for i in sorted(rng.choice(len(files), k, replace=False))]
-    def load(tree, k, test):
-        xs, ys = [], []
-        for i, c in enumerate(classes):
-            for p in pick(tree.get(c, []), k):
-                xs.append(_load_image(p, mode, size, crop, test)); ys.append(i)
-        return torch.stack(xs), torch.tensor(ys)
-    (x_train, y_train), (x_test, y_test) = load(tr, train_per_class, False), load(te, test_per_class, True)
-    kw.setdefault("name", path.name); kw.setdefault("stem", "full" if crop else None)
+    x_train, y_train = _read_tree(train_files, classes, train_per_class, rng, mode, size, crop, test=False)
+    x_test, y_test = _read_tree(test_files, classes, test_per_class, rng, mode, size, crop, test=True)
+    kw.setdefault("name", path.name)
+    kw.setdefault("stem", "full" if crop else None)
     if mode == "RGB" and "mean" not in kw: kw["mean"], kw["std"] = IMAGENET_STATS
     return ImageData(x_train, y_train, x_test, y_test, num_classes=len(classes), crop=crop, **kw)
 
+# %% ../nbs/00_data.ipynb 131
 @register_dataset("imagenet")
 def imagenet(root=None, train_per_class: int|None = 50, **kw) -> ImageData:
     "ImageNet as an ImageFolder tree under `root/imagenet` (or `root`), 50 training images per class by default."
     base = data_root(root)
     path = base if (base / "train").is_dir() else base / "imagenet"
     if not (path / "train").is_dir():
-        raise FileNotFoundError(f"imagenet is not on disk: missing {path / 'train'} and {path / 'val'} (one subfolder per class). "
-                                "Get ILSVRC2012 from https://image-net.org, arrange val/ by class, and pass root= (or set DLTH_DATA).")
+        raise FileNotFoundError(f"imagenet is not on disk: missing {path / 'train'} and {path / 'val'} "
+                                "(one subfolder per class). Get ILSVRC2012 from https://image-net.org, "
+                                "arrange val/ by class, and pass root= (or set DLTH_DATA).")
     return imagefolder(path, train_per_class=train_per_class, **kw)
 
-# %% ../nbs/00_data.ipynb 46
+# %% ../nbs/00_data.ipynb 134
 @register_dataset("synthetic")
 def synthetic(root=None,
               shape=(3, 32, 32),     # C×H×W of each image
@@ -470,30 +605,61 @@ def synthetic(root=None,
         return (x.clamp(0, 1) * 255).round().to(torch.uint8)
     y_train = torch.arange(num_classes).repeat_interleave(train_per_class)
     y_test = torch.randint(0, num_classes, (test_size,), generator=g)
-    x_train = torch.stack([sample(int(y)) for y in y_train]) if len(y_train) else torch.zeros(0, *shape, dtype=torch.uint8)
+    if len(y_train): x_train = torch.stack([sample(int(y)) for y in y_train])
+    else: x_train = torch.zeros(0, *shape, dtype=torch.uint8)
     x_test = torch.stack([sample(int(y)) for y in y_test])
     return ImageData(x_train, y_train, x_test, y_test, num_classes=num_classes, name=f"synthetic{c}x{h}x{w}")
 
-# %% ../nbs/00_data.ipynb 49
+# %% ../nbs/00_data.ipynb 137
 def class_sizes(y: torch.Tensor, num_classes: int) -> list[int]:
     "Number of images of each class."
     return torch.bincount(y, minlength=num_classes).tolist()
 
+# %% ../nbs/00_data.ipynb 140
 def long_tail_counts(n_max: int,             # images of the largest class (500 for CIFAR-100)
                      num_classes: int,
-                     imbalance: float,       # smallest / largest class size, in (0, 1]: 0.1, 0.05, 0.02, 0.01 in the paper
+                     imbalance: float,       # smallest / largest class size in (0, 1]; the paper: 0.1, 0.05, 0.02, 0.01
                      profile: str = "exp"    # "exp": n_max·f^(c/(C-1)); "step": half the classes n_max, half n_max·f
                     ) -> list[int]:
     "Per-class counts of a long-tailed subset, class 0 the largest."
-    if not 0 < imbalance <= 1: raise ValueError(f"imbalance={imbalance}: expected a ratio in (0, 1], e.g. 0.01 for 100:1.")
-    if num_classes < 1 or n_max < 1: raise ValueError(f"n_max and num_classes must be ≥ 1, got {n_max} and {num_classes}.")
+    if not 0 < imbalance <= 1:
+        raise ValueError(f"imbalance={imbalance}: expected a ratio in (0, 1], e.g. 0.01 for 100:1.")
+    if num_classes < 1 or n_max < 1:
+        raise ValueError(f"n_max and num_classes must be ≥ 1, got {n_max} and {num_classes}.")
     if profile == "exp":
         return [max(1, int(n_max * imbalance ** (c / max(1, num_classes - 1)))) for c in range(num_classes)]
     if profile == "step":
         return [n_max if c < num_classes // 2 else max(1, int(n_max * imbalance)) for c in range(num_classes)]
     raise ValueError(f"profile={profile!r}: expected 'exp' or 'step'.")
 
-# %% ../nbs/00_data.ipynb 51
+# %% ../nbs/00_data.ipynb 142
+def _subset_counts(sizes: list[int], num_classes: int, per_class, fraction, counts) -> list[int]:
+    "Images to take of each class, from exactly one of `per_class`, `fraction`, `counts`; checked against `sizes`."
+    given = [n for n, v in (("per_class", per_class), ("fraction", fraction), ("counts", counts)) if v is not None]
+    if len(given) != 1:
+        raise ValueError(f"Give exactly one of per_class, fraction or counts (got {', '.join(given) or 'none'}).")
+    if per_class is not None:
+        if int(per_class) != per_class or per_class < 1:
+            raise ValueError(f"per_class={per_class}: expected a positive integer.")
+        small = min(range(num_classes), key=lambda c: sizes[c])
+        if per_class > sizes[small]:
+            raise ValueError(f"per_class={per_class} but class {small} has only {sizes[small]} images: "
+                             f"choose per_class ≤ {sizes[small]}, "
+                             "or pass counts=[...] to take a different number from each class.")
+        return [int(per_class)] * num_classes
+    if fraction is not None:
+        if not 0 < fraction <= 1:
+            raise ValueError(f"fraction={fraction}: expected a fraction of the training set in (0, 1].")
+        return [max(1, round(fraction * n)) if n else 0 for n in sizes]
+    counts = [int(n) for n in counts]
+    if len(counts) != num_classes:
+        raise ValueError(f"counts has {len(counts)} entries for {num_classes} classes: give one count per class.")
+    for c, (n, have) in enumerate(zip(counts, sizes)):
+        if not 0 <= n <= have:
+            raise ValueError(f"counts[{c}]={n} but class {c} has {have} images: each count must lie in [0, {have}].")
+    return counts
+
+# %% ../nbs/00_data.ipynb 145
 def subset_indices(y: torch.Tensor,                 # labels of the pool to draw from
                    per_class: int|None = None,      # k images of every class
                    fraction: float|None = None,     # or this fraction of every class, in (0, 1]
@@ -503,33 +669,16 @@ def subset_indices(y: torch.Tensor,                 # labels of the pool to draw
     "Indices of a stratified, seeded subset; grouped by class, in random order within each class."
     y = as_labels(y, len(y))
     num_classes = num_classes or int(y.max()) + 1
-    sizes = class_sizes(y, num_classes)
-    given = [n for n, v in (("per_class", per_class), ("fraction", fraction), ("counts", counts)) if v is not None]
-    if len(given) != 1:
-        raise ValueError(f"Give exactly one of per_class, fraction or counts (got {', '.join(given) or 'none'}).")
-    if per_class is not None:
-        if int(per_class) != per_class or per_class < 1: raise ValueError(f"per_class={per_class}: expected a positive integer.")
-        small = min(range(num_classes), key=lambda c: sizes[c])
-        if per_class > sizes[small]:
-            raise ValueError(f"per_class={per_class} but class {small} has only {sizes[small]} images: choose per_class ≤ {sizes[small]}, "
-                             "or pass counts=[...] to take a different number from each class.")
-        counts = [int(per_class)] * num_classes
-    elif fraction is not None:
-        if not 0 < fraction <= 1: raise ValueError(f"fraction={fraction}: expected a fraction of the training set in (0, 1].")
-        counts = [max(1, round(fraction * n)) if n else 0 for n in sizes]
-    else:
-        counts = [int(n) for n in counts]
-        if len(counts) != num_classes: raise ValueError(f"counts has {len(counts)} entries for {num_classes} classes: give one count per class.")
-        for c, (n, have) in enumerate(zip(counts, sizes)):
-            if not 0 <= n <= have: raise ValueError(f"counts[{c}]={n} but class {c} has {have} images: each count must lie in [0, {have}].")
+    counts = _subset_counts(class_sizes(y, num_classes), num_classes, per_class, fraction, counts)
     g = torch.Generator().manual_seed(seed)
     out = []
     for c in range(num_classes):
         idx = torch.nonzero(y == c).flatten()
+        # a permutation's first n_c: the same seed gives nested subsets as n_c grows
         out.append(idx[torch.randperm(len(idx), generator=g)][:counts[c]])
     return torch.cat(out)
 
-# %% ../nbs/00_data.ipynb 57
+# %% ../nbs/00_data.ipynb 151
 def split(data: ImageData, train_idx: torch.Tensor):
     "`(x_train, y_train, x_test, y_test)` for a subset of `data`'s training pool."
     x, y = data.x_train[train_idx], data.y_train[train_idx]
@@ -538,35 +687,39 @@ def split(data: ImageData, train_idx: torch.Tensor):
     rest[train_idx] = False
     return x, y, data.x_train[rest], data.y_train[rest]
 
-# %% ../nbs/00_data.ipynb 60
+# %% ../nbs/00_data.ipynb 154
 def normalize(x: torch.Tensor, mean, std) -> torch.Tensor:
     "`(x - mean) / std` per channel."
     m = torch.tensor(mean, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
     s = torch.tensor(std, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
     return (x - m) / s
 
+# %% ../nbs/00_data.ipynb 157
 def random_crop(x: torch.Tensor, pad: int, g: torch.Generator) -> torch.Tensor:
     "Each image shifted by up to `pad` pixels (zero padding), as `RandomCrop(size, padding=pad)`."
     if pad <= 0: return x
     n, c, h, w = x.shape
-    xp = torch.nn.functional.pad(x, (pad, pad, pad, pad))
+    padded = torch.nn.functional.pad(x, (pad, pad, pad, pad))
     dy, dx = (torch.randint(0, 2 * pad + 1, (2, n), generator=g)).to(x.device)
     rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
     cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
-    return xp[torch.arange(n, device=x.device)[:, None, None, None], torch.arange(c, device=x.device)[None, :, None, None], rows, cols]
+    images = torch.arange(n, device=x.device)[:, None, None, None]
+    channels = torch.arange(c, device=x.device)[None, :, None, None]
+    return padded[images, channels, rows, cols]      # one gather: image i's window starts at row dy[i], column dx[i]
 
+# %% ../nbs/00_data.ipynb 160
 def random_hflip(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     "Each image flipped left–right with probability 1/2."
     flip = (torch.rand(len(x), generator=g) < 0.5).to(x.device)
     return torch.where(flip[:, None, None, None], x.flip(-1), x)
 
-# %% ../nbs/00_data.ipynb 62
+# %% ../nbs/00_data.ipynb 163
 class Batches:
     "Shuffled, augmented, normalised batches of an on-device training set; one pass is one epoch."
     def __init__(self, x: torch.Tensor, y: torch.Tensor,   # training images (0–1 floats) and labels
                  mean, std,                                # normalisation per channel
                  batch_size: int = 100,
-                 augment=True,                             # True: random crop (+ flip if `hflip`); or a function (x, g) -> x
+                 augment=True,                             # True: random crop (+ flip if `hflip`); or f(x, g) -> x
                  crop_pad: int = 4, hflip: bool = True,
                  device="cpu", seed: int = 0):
         self.x, self.y = x.to(device), y.to(device)
