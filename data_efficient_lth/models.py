@@ -8,7 +8,9 @@ __all__ = ['STEMS', 'HEADS', 'ARCHS', 'BasicBlock', 'Bottleneck', 'make_stem', '
            'resnet101', 'resnet152', 'count_params', 'matched_width', 'load_backbone']
 
 # %% ../nbs/01_models.ipynb 2
+import copy
 from collections import OrderedDict
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -20,6 +22,7 @@ def _shortcut(cin, cout, stride):
     if stride == 1 and cin == cout: return nn.Identity()
     return nn.Sequential(OrderedDict(conv=nn.Conv2d(cin, cout, 1, stride, bias=False), bn=nn.BatchNorm2d(cout)))
 
+# %% ../nbs/01_models.ipynb 7
 class BasicBlock(nn.Module):
     "Two 3×3 convolutions and a shortcut (ResNet-18/34)."
     expansion = 1
@@ -33,6 +36,7 @@ class BasicBlock(nn.Module):
         out = F.relu(self.bn1(self.conv1(x)))
         return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
 
+# %% ../nbs/01_models.ipynb 10
 class Bottleneck(nn.Module):
     "1×1, 3×3 (carrying the stride), 1×1 convolutions and a shortcut (ResNet-50/101/152)."
     expansion = 4
@@ -48,32 +52,35 @@ class Bottleneck(nn.Module):
         out = F.relu(self.bn2(self.conv2(out)))
         return F.relu(self.bn3(self.conv3(out)) + self.shortcut(x))
 
-# %% ../nbs/01_models.ipynb 5
+# %% ../nbs/01_models.ipynb 13
 STEMS = {"small": "3×3 conv, stride 1, padding 1, no max-pool (32×32 and 64×64 images)",
          "full": "7×7 conv, stride 2, padding 3, then 3×3 max-pool, stride 2 (224-px images)"}
 
 def make_stem(kind: str, cin: int, cout: int) -> nn.Sequential:
     "The stem: `kind='small'` or `kind='full'` (see `STEMS`)."
     if kind == "small":
-        return nn.Sequential(OrderedDict(conv=nn.Conv2d(cin, cout, 3, 1, 1, bias=False), bn=nn.BatchNorm2d(cout), relu=nn.ReLU(inplace=True)))
+        return nn.Sequential(OrderedDict(conv=nn.Conv2d(cin, cout, 3, 1, 1, bias=False),
+                                         bn=nn.BatchNorm2d(cout), relu=nn.ReLU(inplace=True)))
     if kind == "full":
-        return nn.Sequential(OrderedDict(conv=nn.Conv2d(cin, cout, 7, 2, 3, bias=False), bn=nn.BatchNorm2d(cout), relu=nn.ReLU(inplace=True),
+        return nn.Sequential(OrderedDict(conv=nn.Conv2d(cin, cout, 7, 2, 3, bias=False),
+                                         bn=nn.BatchNorm2d(cout), relu=nn.ReLU(inplace=True),
                                          maxpool=nn.MaxPool2d(3, 2, 1)))
     raise ValueError(f"stem={kind!r}: expected " + " or ".join(f"'{k}' ({v})" for k, v in STEMS.items()) + ".")
 
-# %% ../nbs/01_models.ipynb 6
+# %% ../nbs/01_models.ipynb 16
 class CosineHead(nn.Module):
     "Cosine-softmax head: logits = s · cos(feature, class weight), with a learned scale s (initially 10)."
     def __init__(self, cin, num_classes, scale: float = 10.0):
         super().__init__()
-        self.weight = nn.Parameter(torch.empty(num_classes, cin)); nn.init.kaiming_uniform_(self.weight, a=5 ** 0.5)
+        self.weight = nn.Parameter(torch.empty(num_classes, cin))
+        nn.init.kaiming_uniform_(self.weight, a=5 ** 0.5)         # as nn.Linear initialises its weight
         self.scale = nn.Parameter(torch.tensor(float(scale)))
     def cos(self, x): return F.linear(F.normalize(x, dim=1), F.normalize(self.weight, dim=1))
     def forward(self, x): return self.scale * self.cos(x)
 
-# %% ../nbs/01_models.ipynb 7
+# %% ../nbs/01_models.ipynb 19
 class TvMFHead(CosineHead):
-    "t-vMF head (Kobayashi, 2021): logits = s · ((1 + cos) / (1 + κ(1 − cos)) − 1), κ = 16 by default, learned scale s."
+    "t-vMF head (Kobayashi, 2021): logits = s · ((1 + cos) / (1 + κ(1 − cos)) − 1), κ = 16 by default, learned s."
     def __init__(self, cin, num_classes, kappa: float = 16.0, scale: float = 10.0):
         super().__init__(cin, num_classes, scale)
         self.kappa = kappa
@@ -81,8 +88,10 @@ class TvMFHead(CosineHead):
         c = self.cos(x)
         return self.scale * ((1 + c) / (1 + self.kappa * (1 - c)) - 1)
 
-# %% ../nbs/01_models.ipynb 8
-HEADS = {"linear": "a Linear layer (the paper's default)", "cosine": "cosine softmax with a learned scale", "tvmf": "t-vMF similarity, κ = 16"}
+# %% ../nbs/01_models.ipynb 22
+HEADS = {"linear": "a Linear layer (the paper's default)",
+         "cosine": "cosine softmax with a learned scale",
+         "tvmf": "t-vMF similarity, κ = 16"}
 
 def make_head(kind: str, cin: int, num_classes: int) -> nn.Module:
     "The classifier: `kind` one of `HEADS`."
@@ -91,30 +100,38 @@ def make_head(kind: str, cin: int, num_classes: int) -> nn.Module:
     if kind == "tvmf": return TvMFHead(cin, num_classes)
     raise ValueError(f"head={kind!r}: expected one of {', '.join(HEADS)}.")
 
-# %% ../nbs/01_models.ipynb 9
+# %% ../nbs/01_models.ipynb 25
 class DualBatchNorm2d(nn.Module):
     "AdvProp's BatchNorm: `main` for clean images, `aux` for adversarial ones (`use_aux`); evaluation uses `main`."
     def __init__(self, bn: nn.BatchNorm2d):
         super().__init__()
-        import copy
         self.main, self.aux, self.use_aux = bn, copy.deepcopy(bn), False
     def forward(self, x): return self.aux(x) if self.use_aux else self.main(x)
 
-# %% ../nbs/01_models.ipynb 10
+# %% ../nbs/01_models.ipynb 28
 def dual_bn_(model: nn.Module) -> nn.Module:
     "Replace every BatchNorm2d of `model` by a `DualBatchNorm2d` (in place)."
-    for name, m in list(model.named_modules()):
-        for cname, child in list(m.named_children()):
-            if isinstance(child, nn.BatchNorm2d): setattr(m, cname, DualBatchNorm2d(child))
+    for module in list(model.modules()):           # a list: the loop replaces children as it goes
+        for name, child in list(module.named_children()):
+            if isinstance(child, nn.BatchNorm2d): setattr(module, name, DualBatchNorm2d(child))
     return model
 
-# %% ../nbs/01_models.ipynb 11
+# %% ../nbs/01_models.ipynb 31
 def use_aux_bn(model: nn.Module, on: bool):
     "Route BatchNorm through the auxiliary (adversarial) statistics or back to the main ones."
     for m in model.modules():
         if isinstance(m, DualBatchNorm2d): m.use_aux = on
 
-# %% ../nbs/01_models.ipynb 12
+# %% ../nbs/01_models.ipynb 34
+def _stage(block, cin: int, width: int, n: int, stride: int) -> tuple[nn.Sequential, int]:
+    "`n` blocks of `width`, the first carrying `stride`; the stage and its output channel count."
+    blocks = []
+    for j in range(n):
+        blocks.append(block(cin, width, stride if j == 0 else 1))
+        cin = width * block.expansion
+    return nn.Sequential(*blocks), cin
+
+# %% ../nbs/01_models.ipynb 37
 class ResNet(nn.Module):
     "Stem, four stages of residual blocks, global average pooling, a classifier head."
     def __init__(self, block, layers,         # block class and blocks per stage, e.g. BasicBlock, [2, 2, 2, 2]
@@ -133,11 +150,8 @@ class ResNet(nn.Module):
         self.stem = make_stem(stem, in_channels, widths[0])
         cin, stages = widths[0], []
         for i, (w, n) in enumerate(zip(widths, layers)):
-            blocks = []
-            for j in range(n):
-                blocks.append(block(cin, w, 2 if (i > 0 and j == 0) else 1))
-                cin = w * block.expansion
-            stages.append(nn.Sequential(*blocks))
+            stage, cin = _stage(block, cin, w, n, 1 if i == 0 else 2)    # the stem already set stage 1's resolution
+            stages.append(stage)
         self.layer1, self.layer2, self.layer3, self.layer4 = stages
         self.fc = make_head(head, cin, num_classes)
         if advprop: dual_bn_(self)
@@ -150,7 +164,7 @@ class ResNet(nn.Module):
 
     def forward(self, x): return self.fc(self.features(x))
 
-# %% ../nbs/01_models.ipynb 13
+# %% ../nbs/01_models.ipynb 40
 ARCHS = {"resnet18": (BasicBlock, [2, 2, 2, 2]), "resnet34": (BasicBlock, [3, 4, 6, 3]),
          "resnet50": (Bottleneck, [3, 4, 6, 3]), "resnet101": (Bottleneck, [3, 4, 23, 3]),
          "resnet152": (Bottleneck, [3, 8, 36, 3])}
@@ -164,56 +178,86 @@ def get_model(arch: str = "resnet18",   # one of `ARCHS`
     block, layers = ARCHS[arch]
     return ResNet(block, layers, num_classes, in_channels, stem, width, head, advprop)
 
-def resnet18(stem="small", in_channels=3, num_classes=10, width=1.0, **kw): return get_model("resnet18", stem, in_channels, num_classes, width, **kw)
-def resnet34(stem="small", in_channels=3, num_classes=10, width=1.0, **kw): return get_model("resnet34", stem, in_channels, num_classes, width, **kw)
-def resnet50(stem="small", in_channels=3, num_classes=10, width=1.0, **kw): return get_model("resnet50", stem, in_channels, num_classes, width, **kw)
-def resnet101(stem="small", in_channels=3, num_classes=10, width=1.0, **kw): return get_model("resnet101", stem, in_channels, num_classes, width, **kw)
-def resnet152(stem="small", in_channels=3, num_classes=10, width=1.0, **kw): return get_model("resnet152", stem, in_channels, num_classes, width, **kw)
+# %% ../nbs/01_models.ipynb 43
+def resnet18(stem="small", in_channels=3, num_classes=10, width=1.0, **kw):
+    "ResNet-18 (`get_model`'s other arguments by keyword)."
+    return get_model("resnet18", stem, in_channels, num_classes, width, **kw)
 
+def resnet34(stem="small", in_channels=3, num_classes=10, width=1.0, **kw):
+    "ResNet-34 (`get_model`'s other arguments by keyword)."
+    return get_model("resnet34", stem, in_channels, num_classes, width, **kw)
+
+def resnet50(stem="small", in_channels=3, num_classes=10, width=1.0, **kw):
+    "ResNet-50 (`get_model`'s other arguments by keyword)."
+    return get_model("resnet50", stem, in_channels, num_classes, width, **kw)
+
+def resnet101(stem="small", in_channels=3, num_classes=10, width=1.0, **kw):
+    "ResNet-101 (`get_model`'s other arguments by keyword)."
+    return get_model("resnet101", stem, in_channels, num_classes, width, **kw)
+
+def resnet152(stem="small", in_channels=3, num_classes=10, width=1.0, **kw):
+    "ResNet-152 (`get_model`'s other arguments by keyword)."
+    return get_model("resnet152", stem, in_channels, num_classes, width, **kw)
+
+# %% ../nbs/01_models.ipynb 46
 def count_params(model: nn.Module) -> int:
     "Number of parameters (BatchNorm running statistics are buffers and do not count)."
     return sum(p.numel() for p in model.parameters())
 
-# %% ../nbs/01_models.ipynb 21
-def matched_width(n_params: int,                # parameters the small dense network should have (e.g. a ticket's nonzero weights)
+# %% ../nbs/01_models.ipynb 54
+def matched_width(n_params: int,       # parameters the dense network should have (e.g. a ticket's nonzero weights)
                   arch: str = "resnet18", stem: str = "small", in_channels: int = 3, num_classes: int = 10,
-                  head: str = "linear", advprop: bool = False) -> float:      # the same head and BatchNorms as the ticket's network
-    "The width multiplier (a whole number of base channels / 64) whose dense network has the parameter count closest to `n_params`."
+                  head: str = "linear",        # the same head and BatchNorms as the ticket's network
+                  advprop: bool = False) -> float:
+    "The width (whole base channels / 64) whose dense network has the parameter count closest to `n_params`."
     best, best_err = 1 / 64, float("inf")
-    for ch in range(1, 257):      # 1 … 256 base channels
-        n = count_params(get_model(arch, stem, in_channels, num_classes, ch / 64, head, advprop))
-        err = abs(n - n_params)
-        if err < best_err: best, best_err = ch / 64, err
-        if n > n_params: break
+    for channels in range(1, 257):      # 1 … 256 base channels
+        count = count_params(get_model(arch, stem, in_channels, num_classes, channels / 64, head, advprop))
+        err = abs(count - n_params)
+        if err < best_err: best, best_err = channels / 64, err
+        if count > n_params: break      # counts grow with the width: the rest are further away
     return best
 
-# %% ../nbs/01_models.ipynb 24
+# %% ../nbs/01_models.ipynb 57
 def _our_name(k: str) -> str:
+    "A torchvision ResNet parameter name in our names (`downsample.0` → `shortcut.conv`, `conv1` → `stem.conv`)."
     for a, b in ((".downsample.0.", ".shortcut.conv."), (".downsample.1.", ".shortcut.bn.")): k = k.replace(a, b)
     for a, b in (("conv1.", "stem.conv."), ("bn1.", "stem.bn.")):
         if k.startswith(a): k = b + k[len(a):]
     return k.removeprefix("module.")
 
-def load_backbone(model: nn.Module, path,
-                  stem: bool = False) -> dict:   # also load the stem (conv + BN): only into a stem of the checkpoint's shape
-    "Load a local checkpoint's residual stages into `model` in place (stem and head stay fresh); {'loaded', 'fresh', 'ignored'} names."
-    from pathlib import Path
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"No pretrained checkpoint at {path}: give the path of a local .pt/.pth file (nothing is downloaded).")
-    sd = torch.load(path, map_location="cpu", weights_only=True)
+# %% ../nbs/01_models.ipynb 60
+def _read_state_dict(path: Path) -> dict:
+    "A local checkpoint's state dict: the file's dict itself, or the one it holds under `state_dict` or `model`."
+    if not path.exists():
+        raise FileNotFoundError(f"No pretrained checkpoint at {path}: "
+                                "give the path of a local .pt/.pth file (nothing is downloaded).")
+    state = torch.load(path, map_location="cpu", weights_only=True)
     for key in ("state_dict", "model"):
-        if isinstance(sd, dict) and key in sd and isinstance(sd[key], dict): sd = sd[key]
-    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        if isinstance(state, dict) and key in state and isinstance(state[key], dict): state = state[key]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError(f"{path} does not hold a state dict (parameter name → tensor).")
+    return state
+
+# %% ../nbs/01_models.ipynb 63
+def load_backbone(model: nn.Module, path,
+                  stem: bool = False) -> dict:   # also load the stem (conv + BN), where its shape fits
+    "Load a local checkpoint's residual stages into `model` in place (stem and head stay fresh); names by outcome."
+    path = Path(path)
+    state = {_our_name(k): v for k, v in _read_state_dict(path).items()}
     own = model.state_dict()
-    sd = {_our_name(k): v for k, v in sd.items()}
-    wanted = lambda k: not k.startswith("fc.") and (stem or not k.startswith("stem."))     # the release builds stem and head fresh
-    loaded = [k for k, v in sd.items() if k in own and own[k].shape == v.shape and wanted(k)]
+    # the release builds the head, and by default the stem, fresh
+    def wanted(k): return not k.startswith("fc.") and (stem or not k.startswith("stem."))
+    loaded = [k for k, v in state.items() if k in own and own[k].shape == v.shape and wanted(k)]
     if not [k for k in loaded if not k.endswith("num_batches_tracked")]:       # counters of shape () match anything
-        raise ValueError(f"No weight of {path} matches the model by name and shape: is it a checkpoint of this architecture and width?")
+        raise ValueError(f"No weight of {path} matches the model by name and shape: "
+                         "is it a checkpoint of this architecture and width?")
     if stem and "stem.conv.weight" not in loaded:
-        got = tuple(sd["stem.conv.weight"].shape) if "stem.conv.weight" in sd else "none"
-        raise ValueError(f"stem=True, but the checkpoint's stem convolution ({got}) does not fit the model's {tuple(own['stem.conv.weight'].shape)}: "
-                         "ImageNet's 7×7 stem needs stem='full'. Leave stem=False to train a fresh stem.")
-    model.load_state_dict({**own, **{k: sd[k] for k in loaded}})
-    return {"loaded": loaded, "fresh": [k for k in own if k not in loaded], "ignored": [k for k in sd if k not in loaded]}
+        got = tuple(state["stem.conv.weight"].shape) if "stem.conv.weight" in state else "none"
+        raise ValueError(f"stem=True, but the checkpoint's stem convolution ({got}) does not fit the model's "
+                         f"{tuple(own['stem.conv.weight'].shape)}: ImageNet's 7×7 stem needs stem='full'. "
+                         "Leave stem=False to train a fresh stem.")
+    model.load_state_dict({**own, **{k: state[k] for k in loaded}})
+    return {"loaded": loaded,
+            "fresh": [k for k in own if k not in loaded],
+            "ignored": [k for k in state if k not in loaded]}
