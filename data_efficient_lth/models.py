@@ -221,10 +221,11 @@ def matched_width(n_params: int,       # parameters the dense network should hav
 # %% ../nbs/01_models.ipynb 57
 def _our_name(k: str) -> str:
     "A torchvision ResNet parameter name in our names (`downsample.0` → `shortcut.conv`, `conv1` → `stem.conv`)."
+    k = k.removeprefix("module.")       # first: `module.conv1.` is the stem too
     for a, b in ((".downsample.0.", ".shortcut.conv."), (".downsample.1.", ".shortcut.bn.")): k = k.replace(a, b)
     for a, b in (("conv1.", "stem.conv."), ("bn1.", "stem.bn.")):
         if k.startswith(a): k = b + k[len(a):]
-    return k.removeprefix("module.")
+    return k
 
 # %% ../nbs/01_models.ipynb 60
 def _read_state_dict(path: Path) -> dict:
