@@ -4,8 +4,9 @@
 
 # %% auto 0
 __all__ = ['BF16_UNITS', 'TrainConfig', 'cosine_lr', 'pick_device', 'cpu_bf16_units', 'cpu_has_bf16', 'resolve_precision',
-           'Engine', 'cpu_model', 'device_name', 'live_bars', 'EpochLines', 'progress_bar', 'eval_model', 'evaluate',
-           'evaluate_prepared', 'Compiled', 'loss_fn', 'advprop_examples', 'train']
+           'Engine', 'cpu_model', 'device_name', 'live_bars', 'EpochLines', 'progress_bar', 'eval_model',
+           'evaluate_prepared', 'evaluate', 'Compiled', 'loss_fn', 'advprop_examples', 'advprop_loss', 'train_step',
+           'train_epoch', 'train']
 
 # %% ../nbs/03_train.ipynb 2
 import copy, math, os, platform, sys, time, warnings
@@ -22,7 +23,7 @@ from .prune import Mask, MaskedParams
 from .files import save_atomic, load_checked
 from .models import DualBatchNorm2d, use_aux_bn
 
-# %% ../nbs/03_train.ipynb 4
+# %% ../nbs/03_train.ipynb 5
 @dataclass
 class TrainConfig:
     "The optimisation recipe of one round; the defaults are the paper's."
@@ -31,55 +32,80 @@ class TrainConfig:
     momentum: float = 0.9
     weight_decay: float = 5e-4
     batch_size: int = 100
-    augment: bool|str = True       # the augmentation policy (`augment.POLICIES`; True = "base"), applied by whoever builds the Batches
+    augment: bool|str = True       # the augmentation policy (`augment.POLICIES`; True = "base")
+                                   # (applied by whoever builds the Batches)
     eval_every: int = 0            # evaluate on the test set every k epochs; 0: only at the end
-    aux_cosine: float = 0.0        # weight of the cosine-embedding auxiliary loss, 1 − cos(logits, one-hot label); 0: off
-    ce_weight: float = 1.0         # weight of the cross-entropy (the release's cosine-embedding runs: 0.1, with aux_cosine=1)
-    advprop: bool = False          # AdvProp: also train on 1-step PGD examples through auxiliary BatchNorms (model built with advprop=True)
+    aux_cosine: float = 0.0        # weight of the cosine-embedding auxiliary loss; 0: off
+                                   # (the loss is 1 − cos(logits, one-hot label))
+    ce_weight: float = 1.0         # weight of the cross-entropy
+                                   # (the release's cosine-embedding runs: 0.1, with aux_cosine=1)
+    advprop: bool = False          # AdvProp: also train on 1-step PGD examples through auxiliary BatchNorms
+                                   # (the model built with advprop=True)
     adv_eps: float = 8 / 255       # AdvProp's perturbation bound, in 0–1 pixel units
     adv_step: float = 2 / 255      # AdvProp's step, in 0–1 pixel units
 
     def __post_init__(self):
-        checks = [("epochs", self.epochs >= 1 and int(self.epochs) == self.epochs, "a positive integer"),
-                  ("lr", self.lr > 0, "a positive learning rate"),
-                  ("momentum", 0 <= self.momentum < 1, "a value in [0, 1)"),
-                  ("weight_decay", self.weight_decay >= 0, "a non-negative value"),
-                  ("batch_size", self.batch_size >= 2 and int(self.batch_size) == self.batch_size, "an integer ≥ 2 (BatchNorm needs two images)"),
-                  ("eval_every", self.eval_every >= 0, "0 (end of round only) or a positive number of epochs"),
-                  ("aux_cosine", self.aux_cosine >= 0, "a non-negative weight (0: off)"),
-                  ("ce_weight", self.ce_weight >= 0 and self.ce_weight + self.aux_cosine > 0, "a non-negative weight, with aux_cosine not both 0"),
-                  ("adv_eps", self.adv_eps >= 0 and self.adv_step >= 0, "non-negative pixel bounds (adv_eps, adv_step)")]
+        checks = [
+            ("epochs", self.epochs >= 1 and int(self.epochs) == self.epochs, "a positive integer"),
+            ("lr", self.lr > 0, "a positive learning rate"),
+            ("momentum", 0 <= self.momentum < 1, "a value in [0, 1)"),
+            ("weight_decay", self.weight_decay >= 0, "a non-negative value"),
+            ("batch_size", self.batch_size >= 2 and int(self.batch_size) == self.batch_size,
+             "an integer ≥ 2 (BatchNorm needs two images)"),
+            ("eval_every", self.eval_every >= 0, "0 (end of round only) or a positive number of epochs"),
+            ("aux_cosine", self.aux_cosine >= 0, "a non-negative weight (0: off)"),
+            ("ce_weight", self.ce_weight >= 0 and self.ce_weight + self.aux_cosine > 0,
+             "a non-negative weight, with aux_cosine not both 0"),
+            ("adv_eps", self.adv_eps >= 0 and self.adv_step >= 0,
+             "non-negative pixel bounds (adv_eps, adv_step)")]
         for name, ok, want in checks:
             if not ok: raise ValueError(f"{name}={getattr(self, name)!r}: expected {want}.")
 
+# %% ../nbs/03_train.ipynb 8
 def cosine_lr(epoch: int, cfg: TrainConfig) -> float:
     "Learning rate of `epoch` (0-based) under cosine decay from `cfg.lr` to 0 over `cfg.epochs`, no warm-up."
     return 0.5 * cfg.lr * (1 + math.cos(math.pi * epoch / cfg.epochs))
 
-# %% ../nbs/03_train.ipynb 7
+# %% ../nbs/03_train.ipynb 11
+def _sgd(params, cfg: TrainConfig, lr: float|None = None) -> torch.optim.SGD:
+    "SGD over `params` with the recipe's momentum and weight decay, at `lr` (default `cfg.lr`)."
+    return torch.optim.SGD(params, lr=cfg.lr if lr is None else lr, momentum=cfg.momentum,
+                           weight_decay=cfg.weight_decay)
+
+def _set_lr(opt: torch.optim.Optimizer, epoch: int, cfg: TrainConfig):
+    "Set every parameter group of `opt` to the learning rate of `epoch` under the cosine schedule."
+    for group in opt.param_groups: group["lr"] = cosine_lr(epoch, cfg)
+
+# %% ../nbs/03_train.ipynb 15
 def pick_device(device="auto") -> torch.device:
     "`'auto'`: the GPU if there is one, else the CPU; otherwise `device` itself."
     if device in (None, "auto"): return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    d = torch.device(device)
-    if d.type == "cuda" and not torch.cuda.is_available():
+    chosen = torch.device(device)
+    if chosen.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} but PyTorch sees no GPU here: use device='cpu' or 'auto'.")
-    return d
+    return chosen
 
-BF16_UNITS = {"AMX": "amx_bf16", "AVX512-BF16": "avx512_bf16"}   # a CPU's native bf16 units and their /proc/cpuinfo flags
+# %% ../nbs/03_train.ipynb 18
+# a CPU's native bf16 units, and the flags /proc/cpuinfo shows for them
+BF16_UNITS = {"AMX": "amx_bf16", "AVX512-BF16": "avx512_bf16"}
 
 def _cpuinfo() -> str|None:
+    "The text of /proc/cpuinfo, or None where there is none (not Linux)."
     try: return Path("/proc/cpuinfo").read_text()
     except OSError: return None
 
+# %% ../nbs/03_train.ipynb 21
 def cpu_bf16_units(info: str|None = None) -> list[str]:
     "The native bf16 units (AMX, AVX512-BF16) this CPU has, read from /proc/cpuinfo (or `info`)."
     info = _cpuinfo() if info is None else info
     return [unit for unit, flag in BF16_UNITS.items() if flag in (info or "")]
 
+# %% ../nbs/03_train.ipynb 24
 def cpu_has_bf16() -> bool:
     "Whether this CPU computes bf16 natively (AVX512-BF16 or AMX)."
     return bool(cpu_bf16_units())
 
+# %% ../nbs/03_train.ipynb 27
 def resolve_precision(precision: str, device: torch.device) -> str:
     "`'auto'` → `'bf16'` where the device computes bf16 natively, else `'fp32'`."
     if precision in ("fp32", "bf16"): return precision
@@ -87,9 +113,10 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     if device.type == "cuda": return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
     return "bf16" if device.type == "cpu" and cpu_has_bf16() else "fp32"
 
+# %% ../nbs/03_train.ipynb 30
 @dataclass
 class Engine:
-    "How training and evaluation run. Precision changes results (bf16 is not the release's fp32); the rest changes speed and rounding."
+    "How training and evaluation run: precision changes results (bf16 is not the release's fp32), the rest speed."
     device: str = "auto"             # "auto", "cpu", "cuda", "cuda:1", ...
     precision: str = "auto"          # "auto", "bf16" (autocast, fp32 master weights) or "fp32"
     channels_last: bool|None = None  # default: on with bf16 or on CUDA
@@ -111,27 +138,36 @@ class Engine:
 
     @property
     def memory_format(self): return torch.channels_last if self.channels_last else torch.contiguous_format
-    def autocast(self): return torch.autocast(self.dev.type, dtype=torch.bfloat16, enabled=self.prec == "bf16")
+    def autocast(self):
+        "bf16 autocast on the device where the precision is bf16; a no-op context in fp32."
+        return torch.autocast(self.dev.type, dtype=torch.bfloat16, enabled=self.prec == "bf16")
     def prepare(self, model: nn.Module) -> nn.Module:
         "Move `model` to the device and memory format, in place."
         return model.to(self.dev).to(memory_format=self.memory_format)
-    def inputs(self, x: torch.Tensor) -> torch.Tensor: return x.to(self.dev).contiguous(memory_format=self.memory_format)
+    def inputs(self, x: torch.Tensor) -> torch.Tensor:
+        "`x` on the device, in the memory format."
+        return x.to(self.dev).contiguous(memory_format=self.memory_format)
     def describe(self) -> str:
-        return f"{self.dev} {self.prec}{' channels-last' if self.channels_last else ''}{' compiled' if self.compile else ''}"
+        "The device, precision and layout in a few words, for logs."
+        layout = " channels-last" if self.channels_last else ""
+        compiled = " compiled" if self.compile else ""
+        return f"{self.dev} {self.prec}{layout}{compiled}"
 
-# %% ../nbs/03_train.ipynb 10
+# %% ../nbs/03_train.ipynb 34
 def cpu_model() -> str:
     "The CPU's model name from /proc/cpuinfo, with the bf16 units it has (AMX, AVX512-BF16)."
     info = _cpuinfo()
     if info is None: return platform.processor() or platform.machine()
-    name = next((l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name")), platform.machine())
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
+                platform.machine())
     return f"{name} ({', '.join(cpu_bf16_units(info)) or 'no native bf16'})"
 
+# %% ../nbs/03_train.ipynb 36
 def device_name(device: torch.device) -> str:
     "The GPU's name on CUDA, else the CPU's model."
     return torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
 
-# %% ../nbs/03_train.ipynb 13
+# %% ../nbs/03_train.ipynb 40
 def live_bars() -> bool:
     "Whether a live progress bar renders here: a terminal, or a Jupyter kernel."
     if sys.stderr.isatty(): return True
@@ -140,9 +176,11 @@ def live_bars() -> bool:
     shell = get_ipython()
     return shell is not None and "IPKernelApp" in shell.config
 
+# %% ../nbs/03_train.ipynb 43
 class EpochLines:
     "Progress for logs and pipes: one plain line per epoch, at most one every `every` seconds, always the last."
-    def __init__(self, iterable, desc: str = "", total: int|None = None, initial: int = 0, every: float = 10.0, file=None):
+    def __init__(self, iterable, desc: str = "", total: int|None = None, initial: int = 0,
+                 every: float = 10.0, file=None):
         self.iterable, self.desc, self.total, self.done = iterable, desc, total, initial
         self.every, self.file, self.postfix, self.last = every, file, {}, None
     def set_postfix(self, **values): self.postfix = values
@@ -155,29 +193,51 @@ class EpochLines:
             if self.last is None or now - self.last >= self.every or self.done == self.total:
                 self.last = now
                 values = "".join(f", {k} {v}" for k, v in self.postfix.items())
-                print(f"{self.desc}: {self.done}/{self.total} epochs{values}", file=self.file or sys.stderr, flush=True)
+                line = f"{self.desc}: {self.done}/{self.total} epochs{values}"
+                print(line, file=self.file or sys.stderr, flush=True)
 
+# %% ../nbs/03_train.ipynb 46
 def progress_bar(iterable, desc: str, total: int, initial: int = 0, enabled: bool = True):
     "tqdm where a live bar renders, `EpochLines` in a log or a pipe, nothing when not `enabled`."
     if enabled and not live_bars(): return EpochLines(iterable, desc, total, initial)
-    return tqdm(iterable, desc=desc, disable=not enabled, leave=False, dynamic_ncols=True, initial=initial, total=total)
+    return tqdm(iterable, desc=desc, disable=not enabled, leave=False, dynamic_ncols=True, initial=initial,
+                total=total)
 
-# %% ../nbs/03_train.ipynb 16
+# %% ../nbs/03_train.ipynb 50
 def eval_model(model: nn.Module, engine: Engine) -> nn.Module:
     "A copy of `model` for inference: BatchNorm folded, in the engine's precision and memory format."
     was_training = model.training
     model.eval()
-    em = None
+    frozen = None
     if engine.fold_bn:
         try:
             from torch.fx.experimental.optimization import fuse
-            em = fuse(model)                        # a folded copy; `model` is unchanged
-        except Exception: em = None
-    if em is None: em = copy.deepcopy(model)
+            frozen = fuse(model)                    # a folded copy; `model` is unchanged
+        except Exception: frozen = None             # not traceable: evaluated unfolded
+    if frozen is None: frozen = copy.deepcopy(model)
     model.train(was_training)
-    em = engine.prepare(em.eval())
-    return em.to(torch.bfloat16) if engine.prec == "bf16" else em
+    frozen = engine.prepare(frozen.eval())
+    return frozen.to(torch.bfloat16) if engine.prec == "bf16" else frozen
 
+# %% ../nbs/03_train.ipynb 53
+@torch.inference_mode()
+def evaluate_prepared(em: nn.Module,                      # a model made by `eval_model(model, engine)`
+                      x: torch.Tensor, y: torch.Tensor,   # test images (0–1 floats) and labels
+                      mean, std, engine: Engine) -> dict:
+    "`evaluate` with a model already made by `eval_model(model, engine)`: for many test sets, fold once."
+    # fp32 computes in the model's own dtype (float64 in the exactness checks)
+    dtype = torch.bfloat16 if engine.prec == "bf16" else next(em.parameters()).dtype
+    dev, bs = engine.dev, engine.eval_batch_size
+    correct, loss = torch.zeros((), device=dev), torch.zeros((), device=dev)
+    for i in range(0, len(x), bs):      # sums stay on the device: one synchronisation per evaluation
+        xb = engine.inputs(normalize(to_float(x[i:i + bs].to(dev)), mean, std)).to(dtype)
+        yb = y[i:i + bs].to(dev)
+        out = em(xb).float()
+        loss += F.cross_entropy(out, yb, reduction="sum")
+        correct += (out.argmax(1) == yb).sum()
+    return {"test_acc": correct.item() / max(1, len(x)), "test_loss": loss.item() / max(1, len(x))}
+
+# %% ../nbs/03_train.ipynb 56
 @torch.inference_mode()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,  # test images (0–1 floats) and labels
              mean, std, engine: Engine|None = None) -> dict:
@@ -185,22 +245,9 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,  # test images 
     engine = engine or Engine(device=next(model.parameters()).device, precision="fp32", fold_bn=False)
     return evaluate_prepared(eval_model(model, engine), x, y, mean, std, engine)
 
-@torch.inference_mode()
-def evaluate_prepared(em: nn.Module, x: torch.Tensor, y: torch.Tensor, mean, std, engine: Engine) -> dict:
-    "`evaluate` with a model already made by `eval_model(model, engine)`: for many test sets, fold once."
-    dtype = torch.bfloat16 if engine.prec == "bf16" else next(em.parameters()).dtype   # fp32: the model's own (float64 in exactness checks)
-    correct, loss, bs = torch.zeros((), device=engine.dev), torch.zeros((), device=engine.dev), engine.eval_batch_size
-    for i in range(0, len(x), bs):      # sums stay on the device: one synchronisation per evaluation
-        xb = engine.inputs(normalize(to_float(x[i:i + bs].to(engine.dev)), mean, std)).to(dtype)
-        yb = y[i:i + bs].to(engine.dev)
-        out = em(xb).float()
-        loss += F.cross_entropy(out, yb, reduction="sum")
-        correct += (out.argmax(1) == yb).sum()
-    return {"test_acc": correct.item() / max(1, len(x)), "test_loss": loss.item() / max(1, len(x))}
-
-# %% ../nbs/03_train.ipynb 20
+# %% ../nbs/03_train.ipynb 61
 class Compiled:
-    "Calls `torch.compile(model)`; if compiling fails (at the first call), warns once and runs `model` eagerly from then on."
+    "Calls `torch.compile(model)`; if compiling fails (at the first call), warns once and runs `model` eagerly."
     def __init__(self, model: nn.Module, compile_fn=None):
         self.model, self.fn = model, None
         try: self.fn = (compile_fn or torch.compile)(model)
@@ -214,47 +261,147 @@ class Compiled:
             except Exception as e: self._fallback(e)
         return self.model(x)
 
-# %% ../nbs/03_train.ipynb 21
+# %% ../nbs/03_train.ipynb 64
+def _forward(step_model, x: torch.Tensor, engine: Engine) -> torch.Tensor:
+    "The logits of `x` under the engine's autocast, `x` moved to the device and memory format."
+    with engine.autocast(): return step_model(engine.inputs(x))
+
+def _forward_aux(step_model, model: nn.Module, x: torch.Tensor, engine: Engine) -> torch.Tensor:
+    "`_forward` through `model`'s auxiliary BatchNorms (AdvProp's adversarial images)."
+    use_aux_bn(model, True)
+    try: return _forward(step_model, x, engine)
+    finally: use_aux_bn(model, False)       # back to the main BatchNorms, even if the pass failed
+
+# %% ../nbs/03_train.ipynb 67
 def loss_fn(out: torch.Tensor, y: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
     "`cfg.ce_weight` × cross-entropy + `cfg.aux_cosine` × the cosine-embedding loss 1 − cos(logits, one-hot(y))."
     out = out.float()
     loss = cfg.ce_weight * F.cross_entropy(out, y)
-    if cfg.aux_cosine: loss = loss + cfg.aux_cosine * (1 - F.cosine_similarity(out, F.one_hot(y, out.shape[1]).float(), dim=1)).mean()
+    if cfg.aux_cosine:
+        one_hot = F.one_hot(y, out.shape[1]).float()
+        loss = loss + cfg.aux_cosine * (1 - F.cosine_similarity(out, one_hot, dim=1)).mean()
     return loss
 
-# %% ../nbs/03_train.ipynb 22
+# %% ../nbs/03_train.ipynb 70
+def _clean_loss(step_model, xb: torch.Tensor, yb: torch.Tensor, cfg: TrainConfig,
+                engine: Engine) -> tuple[torch.Tensor, torch.Tensor]:
+    "The loss of one batch through the main BatchNorms, and its logits."
+    out = _forward(step_model, xb, engine)
+    return loss_fn(out, yb, cfg), out
+
+# %% ../nbs/03_train.ipynb 73
 def advprop_examples(step_model, model, xb, yb, batches, cfg: TrainConfig, engine) -> torch.Tensor:
-    "1-step PGD from a random start in the ε-ball, through the auxiliary BatchNorms; pixel-space bounds on normalised inputs."
+    "1-step PGD from a random start in the ε-ball, through the auxiliary BatchNorms; bounds in pixel units."
     std = torch.tensor(batches.std, device=xb.device, dtype=xb.dtype).view(1, -1, 1, 1)
     mean = torch.tensor(batches.mean, device=xb.device, dtype=xb.dtype).view(1, -1, 1, 1)
+    # the batch is normalised: the pixel range [0, 1] and the pixel bounds are carried into its units
     lo, hi, eps, step = (0 - mean) / std, (1 - mean) / std, cfg.adv_eps / std, cfg.adv_step / std
     start = (torch.rand(xb.shape, generator=batches.g) * 2 - 1).to(xb.device, xb.dtype) * eps
     adv = (xb + start).clamp(lo, hi).detach().requires_grad_(True)
-    use_aux_bn(model, True)
-    try:
-        with engine.autocast(): out = step_model(engine.inputs(adv))
-        grad, = torch.autograd.grad(F.cross_entropy(out.float(), yb), adv)
-    finally: use_aux_bn(model, False)
+    out = _forward_aux(step_model, model, adv, engine)
+    grad, = torch.autograd.grad(F.cross_entropy(out.float(), yb), adv)
     adv = adv.detach() + step * grad.sign()
     return adv.clamp(xb - eps, xb + eps).clamp(lo, hi).detach()
 
-# %% ../nbs/03_train.ipynb 23
-def _state(model_state: dict, opt_state: dict, batches, epoch: int, history: list) -> dict:
-    "A round checkpoint: the weights, the optimizer's state, the batch generator, the epochs done and their history."
-    return {"model": model_state, "opt": opt_state, "rng": batches.g.get_state(), "epoch": epoch, "history": history}
+# %% ../nbs/03_train.ipynb 76
+def advprop_loss(step_model, model: nn.Module, xb: torch.Tensor, yb: torch.Tensor, batches: Batches,
+                 cfg: TrainConfig, engine: Engine) -> tuple[torch.Tensor, torch.Tensor]:
+    "The mean of the clean and the adversarial loss, each through its own BatchNorms; and the clean logits."
+    x_adv = advprop_examples(step_model, model, xb, yb, batches, cfg, engine)
+    loss, out = _clean_loss(step_model, xb, yb, cfg, engine)
+    adv_loss = loss_fn(_forward_aux(step_model, model, x_adv, engine), yb, cfg)
+    return 0.5 * (loss + adv_loss), out
 
-# %% ../nbs/03_train.ipynb 24
-def _restore(st: dict, model: nn.Module, batches) -> tuple[list, int]:
-    "Load a round checkpoint's weights and batch generator into `model` and `batches`; its history and epochs done."
-    model.load_state_dict(st["model"]); batches.g.set_state(st["rng"].cpu())
-    return list(st["history"]), st["epoch"]
+# %% ../nbs/03_train.ipynb 79
+def _update(opt: torch.optim.Optimizer, loss: torch.Tensor, masked: MaskedParams|None):
+    "One optimizer step down `loss`'s gradient, then the pruned weights back to exactly zero."
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    if masked is not None: masked.zero_pruned_()
 
-# %% ../nbs/03_train.ipynb 25
+# %% ../nbs/03_train.ipynb 82
+def train_step(step_model, model: nn.Module, opt: torch.optim.Optimizer, masked: MaskedParams|None,
+               xb: torch.Tensor, yb: torch.Tensor, batches: Batches, cfg: TrainConfig,
+               engine: Engine) -> tuple[torch.Tensor, torch.Tensor]:
+    "One optimizer step on the batch `xb, yb`; its loss and logits (the clean ones with AdvProp)."
+    if cfg.advprop: loss, out = advprop_loss(step_model, model, xb, yb, batches, cfg, engine)
+    else: loss, out = _clean_loss(step_model, xb, yb, cfg, engine)
+    _update(opt, loss, masked)
+    return loss, out
+
+# %% ../nbs/03_train.ipynb 85
+def train_epoch(step_model, model: nn.Module, opt: torch.optim.Optimizer, masked: MaskedParams|None,
+                batches: Batches, cfg: TrainConfig, engine: Engine) -> tuple[float, float]:
+    "One pass over `batches`, a `train_step` per batch; the mean loss and the training accuracy."
+    loss_sum, correct, seen = torch.zeros((), device=engine.dev), torch.zeros((), device=engine.dev), 0
+    for xb, yb in batches:          # the sums stay on the device: one synchronisation per epoch
+        loss, out = train_step(step_model, model, opt, masked, xb, yb, batches, cfg, engine)
+        loss_sum += loss.detach() * len(yb)
+        correct += (out.argmax(1) == yb).sum()
+        seen += len(yb)
+    return loss_sum.item() / max(1, seen), correct.item() / max(1, seen)
+
+# %% ../nbs/03_train.ipynb 89
+def _check_start(start_epoch: int, cfg: TrainConfig):
+    "Refuse a first epoch outside the schedule."
+    if not 0 <= start_epoch < cfg.epochs:
+        raise ValueError(f"start_epoch={start_epoch} must lie in [0, epochs={cfg.epochs}): "
+                         "rewind to an epoch before the end.")
+
+# %% ../nbs/03_train.ipynb 92
 def _eval_due(done: int, cfg: TrainConfig) -> bool:
     "Whether to evaluate after `done` epochs: at the end, and every `cfg.eval_every` epochs."
     return done == cfg.epochs or bool(cfg.eval_every and done % cfg.eval_every == 0)
 
-# %% ../nbs/03_train.ipynb 26
+# %% ../nbs/03_train.ipynb 95
+def _evaluation(model: nn.Module, test: tuple, batches: Batches, engine: Engine) -> dict:
+    "`evaluate` on `test` (normalised as `batches`), with the seconds it took as `eval_seconds`."
+    t0 = time.time()
+    result = evaluate(model, *test, batches.mean, batches.std, engine)
+    return {**result, "eval_seconds": time.time() - t0}
+
+# %% ../nbs/03_train.ipynb 98
+def _epoch_row(epoch: int, cfg: TrainConfig, loss: float, train_acc: float, seconds: float) -> dict:
+    "The history row of `epoch` (0-based): its number from 1, learning rate, loss, accuracy and time."
+    return {"epoch": epoch + 1, "lr": cosine_lr(epoch, cfg), "loss": loss, "train_acc": train_acc,
+            "train_seconds": seconds}
+
+# %% ../nbs/03_train.ipynb 101
+def _postfix(loss: float, test_acc: float|None = None) -> dict:
+    "The numbers the progress bar shows: the loss, and the test accuracy where there is one."
+    return {"loss": f"{loss:.3f}", **({"test_acc": f"{test_acc:.3f}"} if test_acc is not None else {})}
+
+# %% ../nbs/03_train.ipynb 104
+def _state(model_state: dict, opt_state: dict, batches, epoch: int, history: list) -> dict:
+    "A round checkpoint: weights, optimizer state, batch generator, the epochs done and their history."
+    return {"model": model_state, "opt": opt_state, "rng": batches.g.get_state(), "epoch": epoch,
+            "history": history}
+
+# %% ../nbs/03_train.ipynb 105
+def _restore(state: dict, model: nn.Module, batches) -> tuple[list, int]:
+    "Load a round checkpoint's weights and generator into `model` and `batches`; its history and epochs done."
+    model.load_state_dict(state["model"])
+    batches.g.set_state(state["rng"].cpu())
+    return list(state["history"]), state["epoch"]
+
+# %% ../nbs/03_train.ipynb 108
+def _load_checkpoint(path, engine: Engine) -> dict|None:
+    "The round checkpoint at `path` on the engine's device; None without a path or before one was written."
+    if path is None or not Path(path).exists(): return None
+    return load_checked(path, "round-checkpoint", map_location=engine.dev)
+
+# %% ../nbs/03_train.ipynb 111
+def _save_due(done: int, cfg: TrainConfig, last_save: float, minutes: float) -> bool:
+    "Whether to save the round's state after `done` epochs: not after the last, `minutes` after the last save."
+    return done < cfg.epochs and time.time() - last_save >= 60 * minutes
+
+# %% ../nbs/03_train.ipynb 114
+def _has_aux_bn(model: nn.Module) -> bool:
+    "Whether `model` has AdvProp's auxiliary BatchNorms."
+    return any(isinstance(m, DualBatchNorm2d) for m in model.modules())
+
+# %% ../nbs/03_train.ipynb 117
 def train(model: nn.Module,
           batches: Batches,             # the training set on the device
           cfg: TrainConfig,
@@ -268,57 +415,41 @@ def train(model: nn.Module,
           desc: str = "train",
           engine: Engine|None = None) -> list[dict]:  # how to run it; default: Engine() on the batches' device
     "Train `model` in place over epochs `start_epoch..cfg.epochs-1`; one history row per epoch."
-    if not 0 <= start_epoch < cfg.epochs:
-        raise ValueError(f"start_epoch={start_epoch} must lie in [0, epochs={cfg.epochs}): rewind to an epoch before the end.")
+    _check_start(start_epoch, cfg)
     engine = engine or Engine(device=batches.x.device)
-    dev = engine.dev
-    if cfg.advprop and not any(isinstance(m, DualBatchNorm2d) for m in model.modules()):
-        raise ValueError("advprop=True needs a model with auxiliary BatchNorms: build it with advprop=True (e.g. resnet18(advprop=True)).")
+    if cfg.advprop and not _has_aux_bn(model):
+        raise ValueError("advprop=True needs a model with auxiliary BatchNorms: "
+                         "build it with advprop=True (e.g. resnet18(advprop=True)).")
     engine.prepare(model)
     step_model = Compiled(model) if engine.compile else model
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    opt = _sgd(model.parameters(), cfg)
     masked = None
     if mask is not None:
-        mask.apply_(model); masked = MaskedParams(model, mask)
+        mask.apply_(model)
+        masked = MaskedParams(model, mask)
     history, first = [], start_epoch
-    if checkpoint is not None and Path(checkpoint).exists():
-        st = load_checked(checkpoint, "round-checkpoint", map_location=dev)
-        history, first = _restore(st, model, batches); opt.load_state_dict(st["opt"])
+    state = _load_checkpoint(checkpoint, engine)
+    if state is not None:
+        history, first = _restore(state, model, batches)
+        opt.load_state_dict(state["opt"])
     last_save = time.time()
     model.train()
-    bar = progress_bar(range(first, cfg.epochs), desc, total=cfg.epochs - start_epoch, initial=first - start_epoch, enabled=progress)
+    bar = progress_bar(range(first, cfg.epochs), desc, total=cfg.epochs - start_epoch,
+                       initial=first - start_epoch, enabled=progress)
     for epoch in bar:
         t0 = time.time()
-        for g in opt.param_groups: g["lr"] = cosine_lr(epoch, cfg)
-        tot_loss, tot_correct, n = torch.zeros((), device=dev), torch.zeros((), device=dev), 0
-        for xb, yb in batches:
-            if cfg.advprop: xadv = advprop_examples(step_model, model, xb, yb, batches, cfg, engine)
-            with engine.autocast(): out = step_model(engine.inputs(xb))
-            loss = loss_fn(out, yb, cfg)
-            if cfg.advprop:      # the mean of the clean and the adversarial loss, each through its own BatchNorms
-                use_aux_bn(model, True)
-                try:
-                    with engine.autocast(): out_adv = step_model(engine.inputs(xadv))
-                finally: use_aux_bn(model, False)
-                loss = 0.5 * (loss + loss_fn(out_adv, yb, cfg))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if masked is not None: masked.zero_pruned_()
-            tot_loss += loss.detach() * len(yb); tot_correct += (out.argmax(1) == yb).sum(); n += len(yb)
-        row = {"epoch": epoch + 1, "lr": cosine_lr(epoch, cfg), "loss": tot_loss.item() / max(1, n),
-               "train_acc": tot_correct.item() / max(1, n), "train_seconds": time.time() - t0}
+        _set_lr(opt, epoch, cfg)
+        loss, train_acc = train_epoch(step_model, model, opt, masked, batches, cfg, engine)
+        row = _epoch_row(epoch, cfg, loss, train_acc, time.time() - t0)
         done = epoch + 1
-        if test is not None and _eval_due(done, cfg):
-            t1 = time.time()
-            row.update(evaluate(model, *test, batches.mean, batches.std, engine))
-            row["eval_seconds"] = time.time() - t1
+        if test is not None and _eval_due(done, cfg): row.update(_evaluation(model, test, batches, engine))
         row["seconds"] = time.time() - t0
         history.append(row)
-        bar.set_postfix(loss=f"{row['loss']:.3f}", **({"test_acc": f"{row['test_acc']:.3f}"} if "test_acc" in row else {}))
+        bar.set_postfix(**_postfix(row["loss"], row.get("test_acc")))
         if on_epoch is not None: on_epoch(done, model)
-        if checkpoint is not None and done < cfg.epochs and time.time() - last_save >= 60 * checkpoint_minutes:
-            save_atomic(_state(model.state_dict(), opt.state_dict(), batches, done, history), checkpoint, "round-checkpoint")
+        if checkpoint is not None and _save_due(done, cfg, last_save, checkpoint_minutes):
+            save_atomic(_state(model.state_dict(), opt.state_dict(), batches, done, history), checkpoint,
+                        "round-checkpoint")
             last_save = time.time()
     bar.close()
     return history
