@@ -9,6 +9,7 @@ __all__ = ['PRUNERS', 'prunable_names', 'Mask', 'n_to_prune', 'magnitude_prune',
 from pathlib import Path
 
 import torch
+from fastcore.basics import patch
 from torch import nn
 
 from .files import save_atomic, load_checked
@@ -24,7 +25,8 @@ class Mask(dict):
     "Parameter name → bool tensor, `True` where the weight survives."
     def __setitem__(self, name, value):
         if not isinstance(value, torch.Tensor) or value.dtype != torch.bool:
-            raise TypeError(f"Mask[{name!r}] must be a bool tensor, got {getattr(value, 'dtype', type(value).__name__)}.")
+            got = getattr(value, "dtype", type(value).__name__)
+            raise TypeError(f"Mask[{name!r}] must be a bool tensor, got {got}.")
         super().__setitem__(name, value)
 
     def __init__(self, masks: dict|None = None):
@@ -35,7 +37,8 @@ class Mask(dict):
     def ones(cls, model: nn.Module, include_linear: bool = False) -> "Mask":
         "Everything survives: the mask of the dense network."
         params = dict(model.named_parameters())
-        return cls({n: torch.ones_like(params[n], dtype=torch.bool, device="cpu") for n in prunable_names(model, include_linear)})
+        names = prunable_names(model, include_linear)
+        return cls({n: torch.ones_like(params[n], dtype=torch.bool, device="cpu") for n in names})
 
     @property
     def n_total(self) -> int: return sum(v.numel() for v in self.values())
@@ -46,58 +49,77 @@ class Mask(dict):
         "Fraction of the masked weights that survive."
         return self.n_unpruned / max(1, self.n_total)
 
-    def layer_density(self) -> dict[str, float]:
-        "Density of each layer, in model order."
-        return {k: float(v.float().mean()) for k, v in self.items()}
-
-    def check(self, model: nn.Module):
-        "Raise if a name or shape does not match `model`."
-        params = dict(model.named_parameters())
-        for k, v in self.items():
-            if k not in params: raise ValueError(f"The mask names {k!r}, which the model does not have: mask and model do not belong together.")
-            if params[k].shape != v.shape:
-                raise ValueError(f"Mask {k!r} has shape {tuple(v.shape)} but the weight has {tuple(params[k].shape)}: mask and model do not belong together.")
-        return self
-
-    @torch.no_grad()
-    def apply_(self, model: nn.Module) -> nn.Module:
-        "Set pruned weights of `model` to zero, in place."
-        params = dict(model.named_parameters())
-        self.check(model)
-        for k, v in self.items(): params[k].mul_(v.to(params[k].device))
-        return model
-
-    def save(self, path):
-        "Save atomically (see `save_atomic`)."
-        save_atomic({k: v.cpu() for k, v in self.items()}, path, "mask")
-
-    @classmethod
-    def load(cls, path) -> "Mask":
-        "Load a mask saved with `Mask.save`."
-        data = load_checked(path, "mask")
-        if not isinstance(data, dict): raise CheckpointError(f"{path} holds no mask.")
-        return cls(data)
-
     def __repr__(self): return f"Mask({len(self)} layers, {100 * self.density:.2f}% of {self.n_total:,} weights remain)"
 
 # %% ../nbs/02_prune.ipynb 11
+@patch
+def layer_density(self: Mask) -> dict[str, float]:
+    "Density of each layer, in model order."
+    return {k: float(v.float().mean()) for k, v in self.items()}
+
+# %% ../nbs/02_prune.ipynb 14
+@patch
+def check(self: Mask, model: nn.Module):
+    "Raise if a name or shape does not match `model`."
+    params = dict(model.named_parameters())
+    for k, v in self.items():
+        if k not in params:
+            raise ValueError(f"The mask names {k!r}, which the model does not have: "
+                             "mask and model do not belong together.")
+        if params[k].shape != v.shape:
+            raise ValueError(f"Mask {k!r} has shape {tuple(v.shape)} but the weight has {tuple(params[k].shape)}: "
+                             "mask and model do not belong together.")
+    return self
+
+# %% ../nbs/02_prune.ipynb 17
+@patch
+@torch.no_grad()
+def apply_(self: Mask, model: nn.Module) -> nn.Module:
+    "Set pruned weights of `model` to zero, in place."
+    params = dict(model.named_parameters())
+    self.check(model)
+    for k, v in self.items(): params[k].mul_(v.to(params[k].device))
+    return model
+
+# %% ../nbs/02_prune.ipynb 20
+@patch
+def save(self: Mask, path):
+    "Save atomically (see `save_atomic`)."
+    save_atomic({k: v.cpu() for k, v in self.items()}, path, "mask")
+
+@patch(cls_method=True)
+def load(cls: Mask, path) -> "Mask":
+    "Load a mask saved with `Mask.save`."
+    data = load_checked(path, "mask")
+    if not isinstance(data, dict): raise CheckpointError(f"{path} holds no mask.")
+    return cls(data)
+
+# %% ../nbs/02_prune.ipynb 24
 def n_to_prune(fraction: float, n_alive: int) -> int:
-    "How many of `n_alive` surviving weights a round prunes: `round(fraction · n_alive)`, as torch.nn.utils.prune counts."
+    "How many of `n_alive` surviving weights a round prunes: `round(fraction · n_alive)`, as torch's prune counts."
     return round(fraction * n_alive)
 
+# %% ../nbs/02_prune.ipynb 27
 def _check_fraction(fraction):
+    "Refuse a prune fraction outside (0, 1)."
     if not 0 < fraction < 1:
-        raise ValueError(f"prune fraction {fraction}: expected a fraction of the remaining weights in (0, 1), e.g. 0.2.")
+        raise ValueError(f"prune fraction {fraction}: "
+                         "expected a fraction of the remaining weights in (0, 1), e.g. 0.2.")
 
-def _prune_flat(mask: Mask, scores: torch.Tensor, k: int) -> "Mask":
-    "Remove the `k` lowest-scoring weights (pruned weights must score +inf)."
-    flat = torch.cat([v.flatten() for v in mask.values()]).clone()
-    flat[torch.topk(scores, k, largest=False).indices] = False
-    out, i = Mask(), 0
+# %% ../nbs/02_prune.ipynb 30
+def _prune_lowest(mask: Mask, scores: torch.Tensor, fraction: float) -> Mask:
+    "`mask` without the `fraction` of its surviving weights that score lowest (`scores`: one per weight, in order)."
+    alive = torch.cat([v.flatten() for v in mask.values()])
+    scores[~alive] = float("inf")               # pruned weights stay pruned and are not counted again
+    flat = alive.clone()
+    flat[torch.topk(scores, n_to_prune(fraction, int(alive.sum())), largest=False).indices] = False
+    out, start = Mask(), 0
     for name, v in mask.items():
-        out[name] = flat[i:i + v.numel()].view_as(v); i += v.numel()
+        out[name] = flat[start:start + v.numel()].view_as(v)
+        start += v.numel()
     return out
 
+# %% ../nbs/02_prune.ipynb 33
 def magnitude_prune(weights: dict,          # parameter name → trained weight tensor (e.g. `model.state_dict()`)
                     mask: Mask,             # the current mask; only its layers are pruned
                     fraction: float = 0.2   # of the still-unpruned weights
@@ -105,19 +127,16 @@ def magnitude_prune(weights: dict,          # parameter name → trained weight 
     "New mask without the `fraction` of surviving weights with the smallest |w|, ranked globally."
     _check_fraction(fraction)
     scores = torch.cat([weights[k].detach().abs().float().cpu().flatten() for k in mask])
-    alive = torch.cat([v.flatten() for v in mask.values()])
-    scores[~alive] = float("inf")
-    return _prune_flat(mask, scores, n_to_prune(fraction, int(alive.sum())))
+    return _prune_lowest(mask, scores, fraction)
 
+# %% ../nbs/02_prune.ipynb 36
 def random_prune(mask: Mask, fraction: float = 0.2, seed: int = 0) -> "Mask":
     "New mask without a random `fraction` of the surviving weights (the paper's random-pruning baseline)."
     _check_fraction(fraction)
-    alive = torch.cat([v.flatten() for v in mask.values()])
-    scores = torch.rand(len(alive), generator=torch.Generator().manual_seed(seed))
-    scores[~alive] = float("inf")
-    return _prune_flat(mask, scores, n_to_prune(fraction, int(alive.sum())))
+    scores = torch.rand(mask.n_total, generator=torch.Generator().manual_seed(seed))
+    return _prune_lowest(mask, scores, fraction)
 
-# %% ../nbs/02_prune.ipynb 17
+# %% ../nbs/02_prune.ipynb 44
 PRUNERS = {
     "magnitude": lambda weights, mask, fraction, seed: magnitude_prune(weights, mask, fraction),
     "random": lambda weights, mask, fraction, seed: random_prune(mask, fraction, seed),
@@ -125,10 +144,11 @@ PRUNERS = {
 
 def prune_step(strategy: str, weights: dict, mask: Mask, fraction: float, seed: int) -> Mask:
     "One pruning step of the named strategy."
-    if strategy not in PRUNERS: raise ValueError(f"prune={strategy!r}: expected one of {', '.join(map(repr, PRUNERS))}.")
+    if strategy not in PRUNERS:
+        raise ValueError(f"prune={strategy!r}: expected one of {', '.join(map(repr, PRUNERS))}.")
     return PRUNERS[strategy](weights, mask, fraction, seed)
 
-# %% ../nbs/02_prune.ipynb 20
+# %% ../nbs/02_prune.ipynb 47
 class MaskedParams:
     "The masked parameters of a model with their masks as tensors on the same device, for fast re-masking."
     def __init__(self, model: nn.Module, mask: Mask):
