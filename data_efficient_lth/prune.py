@@ -12,7 +12,7 @@ import torch
 from fastcore.basics import patch
 from torch import nn
 
-from .files import save_atomic, load_checked
+from .files import save_atomic, load_checked, CheckpointError
 
 # %% ../nbs/02_prune.ipynb 5
 def prunable_names(model: nn.Module, include_linear: bool = False) -> list[str]:
