@@ -18,102 +18,157 @@ from .data import DATASETS, load_dataset
 from .files import CheckpointError, SWEEP
 from .train import Engine
 
-# %% ../nbs/07_cli.ipynb 4
-_SKIP = {"data_id", "dataset", "per_class", "rounds"}   # set by the data or given their own option below
+# %% ../nbs/07_cli.ipynb 5
+_OWN_OPTION_FIELDS = {"data_id", "dataset", "per_class", "rounds"}
+"`IMPConfig` fields without a generated option: the data sets `data_id`, the others have options of their own."
 
+# %% ../nbs/07_cli.ipynb 8
 def _base_type(tp):
     "int for `int|None`, etc."
     args = [a for a in typing.get_args(tp) if a is not type(None)]
     return args[0] if args else tp
 
-# %% ../nbs/07_cli.ipynb 5
-def _add_config_options(p: argparse.ArgumentParser):
+# %% ../nbs/07_cli.ipynb 11
+def _add_config_options(command: argparse.ArgumentParser):
+    "An option for each `IMPConfig` field but `_OWN_OPTION_FIELDS`, its help the field's comment; unset: None."
     docs = docments(imp.IMPConfig)
     hints = typing.get_type_hints(imp.IMPConfig)
     for f in fields(imp.IMPConfig):
-        if f.name in _SKIP: continue
+        if f.name in _OWN_OPTION_FIELDS: continue
         tp, opt = _base_type(hints[f.name]), "--" + f.name.replace("_", "-")
         help = (docs.get(f.name) or "") + f" (default: {f.default})"
-        if tp is bool: p.add_argument(opt, action=argparse.BooleanOptionalAction, default=None, help=help)
-        elif tp is dict: p.add_argument(opt, type=json.loads, default=None, metavar="JSON", help=help)
-        else: p.add_argument(opt, type=tp, default=None, help=help)
+        if tp is bool:
+            command.add_argument(opt, action=argparse.BooleanOptionalAction, default=None, help=help)
+        elif tp is dict:
+            command.add_argument(opt, type=json.loads, default=None, metavar="JSON", help=help)
+        else: command.add_argument(opt, type=tp, default=None, help=help)
 
-# %% ../nbs/07_cli.ipynb 6
-def _batch_runs(v: str):
+# %% ../nbs/07_cli.ipynb 14
+def _parse_batch_runs(text: str):
     "--batch-runs: 'auto' or a whole number ≥ 1."
-    if v == "auto": return v
-    try: k = int(v)
-    except ValueError: k = 0
-    if k < 1: raise argparse.ArgumentTypeError(f"{v!r}: expected 'auto' or a whole number ≥ 1 of runs per training loop")
-    return k
+    if text == "auto": return text
+    try: runs = int(text)
+    except ValueError: runs = 0
+    if runs < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected 'auto' or a whole number ≥ 1 "
+                                         "of runs per training loop")
+    return runs
 
-# %% ../nbs/07_cli.ipynb 7
+# %% ../nbs/07_cli.ipynb 17
 def _dataset_help() -> str:
-    return f"registered dataset name: {', '.join(sorted(DATASETS))} (default: digits, embedded; the others read files from --root)"
+    "--dataset's help: the datasets registered when the parser is built."
+    return (f"registered dataset name: {', '.join(sorted(DATASETS))} "
+            "(default: digits, embedded; the others read files from --root)")
 
+# %% ../nbs/07_cli.ipynb 20
+def _add_data_options(command: argparse.ArgumentParser, per_class_help: str, out_default, out_help: str):
+    "The options `imp` and `sweep` share: the data, the rounds, where the runs go and where the data is."
+    command.add_argument("--dataset", default="digits", help=_dataset_help())
+    command.add_argument("--per-class", type=int, default=None, help=per_class_help)
+    command.add_argument("--rounds", type=int, default=imp.IMPConfig.rounds,
+                         help=f"pruning rounds after the dense round 0 (default: {imp.IMPConfig.rounds}, "
+                              "the paper's 16 trainings down to 3.5%%)")
+    command.add_argument("--out", default=out_default, help=out_help)
+    command.add_argument("--root", default=None,
+                         help="folder with the dataset's files, for datasets read from disk "
+                              "(default: $DLTH_DATA or data/)")
+    command.add_argument("--download", action="store_true",
+                         help="download cifar10 / cifar100 into --root first (needs a network)")
+
+# %% ../nbs/07_cli.ipynb 23
+def _add_device_and_quiet(command: argparse.ArgumentParser,
+                          quiet_help: str = "no progress bars or epoch lines"):
+    "--device and --quiet, as `sweep`, `finetune` and `baseline` take them."
+    command.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default: auto)")
+    command.add_argument("--quiet", action="store_true", help=quiet_help)
+
+# %% ../nbs/07_cli.ipynb 26
 IMP_EPILOG = """Before training it prints what the run costs (trainings × epochs × images) and, after its first epochs, an
 estimate of the time on this device. Progress is a live bar in a terminal, one line per epoch in a log or a pipe;
 --quiet turns it off (the table rows and the verdict still print). Example, about 80 s on 2 AMD EPYC cores:
   dlth imp --dataset digits --per-class 10 --rounds 8 --epochs 60 --out runs/demo"""
 
+def _add_imp_command(commands):
+    "`dlth imp`: every `IMPConfig` field, and how the run trains: device, checkpoints, progress, compilation."
+    command = commands.add_parser("imp", help="run or resume IMP with rewinding",
+                                  description="Run (or resume) IMP; prints one row per round and a verdict.",
+                                  epilog=IMP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_data_options(command, per_class_help="training images per class (default: all, or --fraction)",
+                      out_default=None, out_help="run directory (default: runs/<name from the config>)")
+    command.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ... (default: auto)")
+    command.add_argument("--checkpoint-minutes", type=float, default=5.0,
+                         help="save a resumable state of the round this often (default: 5)")
+    command.add_argument("--quiet", action="store_true",
+                         help="no progress bars or epoch lines (rows and the verdict still print)")
+    command.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                         help="torch.compile the training model (default: on CUDA only)")
+    command.add_argument("--deterministic", action="store_true",
+                         help="deterministic kernels, for exact reproducibility on a GPU")
+    _add_config_options(command)
+
+# %% ../nbs/07_cli.ipynb 29
+def _add_sweep_command(commands):
+    "`dlth sweep`: the grid and seeds, where the runs train (here or on Ray), the options common to every cell."
+    command = commands.add_parser(
+        "sweep", help="run a grid of IMP runs (cells × seeds) into one directory, then summarise it",
+        description="Every combination of the --grid values, for every seed; resumable; "
+                    "writes summary.csv and sweep.html.")
+    command.add_argument("--grid", action="append", required=True, metavar="OPTION=V1,V2,...",
+                         help="an IMP option and its values, e.g. --grid per_class=5,10,20,50 "
+                              "--grid augment=base,contrastive (repeatable)")
+    command.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default: 0,1,2)")
+    _add_data_options(command, per_class_help="training images per class, when not in the grid",
+                      out_default="runs/sweep",
+                      out_help="parent directory of the sweep (default: runs/sweep)")
+    _add_device_and_quiet(command, quiet_help="no progress bars")
+    command.add_argument("--executor", choices=["auto", "local", "ray"], default="auto",
+                         help="local: in this process; ray: one task per run on a Ray cluster; "
+                              "auto (default): Ray when --address or $RAY_ADDRESS names a cluster")
+    command.add_argument("--address", default=None,
+                         help="Ray cluster address, e.g. 10.0.0.1:6379 "
+                              "(default: $RAY_ADDRESS, or a new local Ray instance)")
+    command.add_argument("--batch-runs", default="auto", type=_parse_batch_runs, metavar="auto|K",
+                         help="train up to K runs that differ only in seed, augmentation or equal-size subset "
+                              "in one loop (default auto: 8 on a GPU for 32/64-px images, else 1)")
+    _add_config_options(command)
+
+# %% ../nbs/07_cli.ipynb 32
+def _add_run_commands(commands):
+    "The commands on a run directory: `show`, `report`, `finetune` and `baseline`."
+    show = commands.add_parser("show", help="print a run's (or a sweep's) results and verdict")
+    show.add_argument("run_dir")
+    report = commands.add_parser("report",
+                                 help="write RUN_DIR/report.html: the run's figures in one file that opens offline")
+    report.add_argument("run_dir")
+    report.add_argument("--out", default=None, help="where to write the HTML (default: RUN_DIR/report.html)")
+    finetune = commands.add_parser("finetune", help="fine-tune a round's ticket at a low learning rate")
+    finetune.add_argument("run_dir")
+    finetune.add_argument("--round", type=int, required=True,
+                          help="the round whose ticket (mask) is fine-tuned")
+    finetune.add_argument("--epochs", type=int, default=None, help="training epochs (default: the run's)")
+    finetune.add_argument("--lr", type=float, default=0.001, help="peak learning rate (default: 0.001)")
+    _add_device_and_quiet(finetune)
+    baseline = commands.add_parser("baseline", help="a baseline of a round's ticket: "
+                                    "reinit (same mask, fresh weights) or small-dense (width-matched dense network)")
+    baseline.add_argument("run_dir")
+    baseline.add_argument("kind", choices=["reinit", "small-dense"])
+    baseline.add_argument("--round", type=int, required=True,
+                          help="the round whose ticket the baseline matches")
+    baseline.add_argument("--seed", type=int, default=None, help="reinit: seed of the fresh weights")
+    _add_device_and_quiet(baseline)
+
+# %% ../nbs/07_cli.ipynb 35
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="dlth", description="Sparse winning tickets (IMP with weight rewinding) for data-efficient image recognition.")
-    sub = p.add_subparsers(dest="command", required=True)
-    q = sub.add_parser("imp", help="run or resume IMP with rewinding", description="Run (or resume) IMP; prints one row per round and a verdict.",
-                       epilog=IMP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    q.add_argument("--dataset", default="digits", help=_dataset_help())
-    q.add_argument("--per-class", type=int, default=None, help="training images per class (default: all, or --fraction)")
-    q.add_argument("--rounds", type=int, default=imp.IMPConfig.rounds,
-                   help=f"pruning rounds after the dense round 0 (default: {imp.IMPConfig.rounds}, the paper's 16 trainings down to 3.5%%)")
-    q.add_argument("--out", default=None, help="run directory (default: runs/<name from the config>)")
-    q.add_argument("--root", default=None, help="folder with the dataset's files, for datasets read from disk (default: $DLTH_DATA or data/)")
-    q.add_argument("--download", action="store_true", help="download cifar10 / cifar100 into --root first (needs a network)")
-    q.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ... (default: auto)")
-    q.add_argument("--checkpoint-minutes", type=float, default=5.0, help="save a resumable state of the round this often (default: 5)")
-    q.add_argument("--quiet", action="store_true", help="no progress bars or epoch lines (rows and the verdict still print)")
-    q.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None, help="torch.compile the training model (default: on CUDA only)")
-    q.add_argument("--deterministic", action="store_true", help="deterministic kernels, for exact reproducibility on a GPU")
-    _add_config_options(q)
-    w = sub.add_parser("sweep", help="run a grid of IMP runs (cells × seeds) into one directory, then summarise it",
-                       description="Every combination of the --grid values, for every seed; resumable; writes summary.csv and sweep.html.")
-    w.add_argument("--grid", action="append", required=True, metavar="OPTION=V1,V2,...",
-                   help="an IMP option and its values, e.g. --grid per_class=5,10,20,50 --grid augment=base,contrastive (repeatable)")
-    w.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default: 0,1,2)")
-    w.add_argument("--dataset", default="digits", help=_dataset_help())
-    w.add_argument("--per-class", type=int, default=None, help="training images per class, when not in the grid")
-    w.add_argument("--rounds", type=int, default=imp.IMPConfig.rounds,
-                   help=f"pruning rounds after the dense round 0 (default: {imp.IMPConfig.rounds}, the paper's 16 trainings down to 3.5%%)")
-    w.add_argument("--out", default="runs/sweep", help="parent directory of the sweep (default: runs/sweep)")
-    w.add_argument("--root", default=None, help="folder with the dataset's files, for datasets read from disk (default: $DLTH_DATA or data/)")
-    w.add_argument("--download", action="store_true", help="download cifar10 / cifar100 into --root first (needs a network)")
-    w.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default: auto)")
-    w.add_argument("--quiet", action="store_true", help="no progress bars")
-    w.add_argument("--executor", choices=["auto", "local", "ray"], default="auto",
-                   help="local: in this process; ray: one task per run on a Ray cluster; auto (default): Ray when --address or $RAY_ADDRESS names a cluster")
-    w.add_argument("--address", default=None, help="Ray cluster address, e.g. 10.0.0.1:6379 (default: $RAY_ADDRESS, or a new local Ray instance)")
-    w.add_argument("--batch-runs", default="auto", type=_batch_runs, metavar="auto|K",
-                   help="train up to K runs that differ only in seed, augmentation or equal-size subset in one loop "
-                        "(default auto: 8 on a GPU for 32/64-px images, else 1)")
-    _add_config_options(w)
-    s = sub.add_parser("show", help="print a run's (or a sweep's) results and verdict")
-    s.add_argument("run_dir")
-    r = sub.add_parser("report", help="write RUN_DIR/report.html: the run's figures in one file that opens offline")
-    r.add_argument("run_dir"); r.add_argument("--out", default=None, help="where to write the HTML (default: RUN_DIR/report.html)")
-    f = sub.add_parser("finetune", help="fine-tune a round's ticket at a low learning rate")
-    f.add_argument("run_dir"); f.add_argument("--round", type=int, required=True, help="the round whose ticket (mask) is fine-tuned")
-    f.add_argument("--epochs", type=int, default=None, help="training epochs (default: the run's)")
-    f.add_argument("--lr", type=float, default=0.001, help="peak learning rate (default: 0.001)")
-    f.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default: auto)")
-    f.add_argument("--quiet", action="store_true", help="no progress bars or epoch lines")
-    b = sub.add_parser("baseline", help="a baseline of a round's ticket: reinit (same mask, fresh weights) or small-dense (width-matched dense network)")
-    b.add_argument("run_dir"); b.add_argument("kind", choices=["reinit", "small-dense"])
-    b.add_argument("--round", type=int, required=True, help="the round whose ticket the baseline matches")
-    b.add_argument("--seed", type=int, default=None, help="reinit: seed of the fresh weights")
-    b.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default: auto)")
-    b.add_argument("--quiet", action="store_true", help="no progress bars or epoch lines")
+    "The `dlth` command line: `imp`, `sweep`, and the commands on a run directory."
+    p = argparse.ArgumentParser(prog="dlth", description="Sparse winning tickets (IMP with weight rewinding) "
+                                                         "for data-efficient image recognition.")
+    commands = p.add_subparsers(dest="command", required=True)
+    _add_imp_command(commands)
+    _add_sweep_command(commands)
+    _add_run_commands(commands)
     return p
 
-# %% ../nbs/07_cli.ipynb 9
+# %% ../nbs/07_cli.ipynb 39
 @functools.cache
 def cli_flags() -> dict[str, str]:
     "Every option of every dlth command: its Python name and its flag (`per_class` → `--per-class`)."
@@ -121,101 +176,140 @@ def cli_flags() -> dict[str, str]:
     return {a.dest: a.option_strings[0] for sp in subcommands.choices.values() for a in sp._actions
             if a.option_strings and a.option_strings[0].startswith("--") and a.dest != "help"}
 
+# %% ../nbs/07_cli.ipynb 42
 PYTHON_ONLY = [(r",? or pass counts=\[\.\.\.\] to take a different number from each class", ""),
                (r"\s*For your own images pass data=ImageData\(.*?@register_dataset\(name\)\.", ""),
                (r"load_dataset\((['\"])\w+\1, download=True\)", "--download")]
+"Advice in library messages that only Python can follow (pattern, replacement): dropped, or said as a flag."
 
+# %% ../nbs/07_cli.ipynb 45
 def as_flags(message: str) -> str:
-    "A library message as a dlth user reads it: `per_class=5` → `--per-class 5`, `out=` → `--out`, no Python-only advice."
-    for pattern, replacement in PYTHON_ONLY: message = re.sub(pattern, replacement, message)
+    "A library message as a dlth user reads it: `per_class=5` → `--per-class 5`, `out=` → `--out`."
+    for pattern, replacement in PYTHON_ONLY:
+        message = re.sub(pattern, replacement, message)
     not_in = r"(?<![\w.\-'\"/\\])"    # not part of a longer name, a quoted name or a path
     for name, flag in cli_flags().items():
-        message = re.sub(rf"{not_in}{name}=(?=[\s).,;:]|$)", flag, message)             # 'out=' without a value
-        message = re.sub(rf"{not_in}{name}=(?![=/\\])", flag + " ", message)           # 'per_class=5'
-        if "_" in name: message = re.sub(rf"{not_in}{name}(?![\w/\\\-])", flag, message)   # 'choose per_class ≤ 174'
+        message = re.sub(rf"{not_in}{name}=(?=[\s).,;:]|$)", flag, message)       # 'out=' without a value
+        message = re.sub(rf"{not_in}{name}=(?![=/\\])", flag + " ", message)     # 'per_class=5'
+        if "_" in name:                                                           # 'choose per_class ≤ 174'
+            message = re.sub(rf"{not_in}{name}(?![\w/\\\-])", flag, message)
     return message
 
-# %% ../nbs/07_cli.ipynb 10
-def _value(v: str):
+# %% ../nbs/07_cli.ipynb 48
+def _value(text: str):
     "A grid value: int, float, true/false, none, else the string."
-    low = v.strip().lower()
+    low = text.strip().lower()
     if low in ("none", "null"): return None
     if low in ("true", "false"): return low == "true"
-    for t in (int, float):
-        try: return t(v)
+    for to in (int, float):
+        try: return to(text)
         except ValueError: pass
-    return v.strip()
+    return text.strip()
 
-# %% ../nbs/07_cli.ipynb 11
+# %% ../nbs/07_cli.ipynb 51
 def parse_grid(spec: str) -> tuple[str, list]:
     "'per_class=5,10' → ('per_class', [5, 10]); option names may use dashes."
-    if "=" not in spec: raise ValueError(f"--grid {spec!r}: expected OPTION=V1,V2,... e.g. per_class=5,10,20,50.")
-    k, vals = spec.split("=", 1)
-    vals = [_value(v) for v in vals.split(",") if v.strip()]
-    if not vals: raise ValueError(f"--grid {spec!r}: no values after '='.")
-    return k.strip().replace("-", "_"), vals
+    if "=" not in spec:
+        raise ValueError(f"--grid {spec!r}: expected OPTION=V1,V2,... e.g. per_class=5,10,20,50.")
+    option, values = spec.split("=", 1)
+    values = [_value(v) for v in values.split(",") if v.strip()]
+    if not values: raise ValueError(f"--grid {spec!r}: no values after '='.")
+    return option.strip().replace("-", "_"), values
 
-# %% ../nbs/07_cli.ipynb 12
+# %% ../nbs/07_cli.ipynb 54
 def _say(line: str):
     "The run's lines (rows, cost, verdict) above any progress bar, flushed, in the words of the command line."
-    tqdm.write(as_flags(line)); sys.stdout.flush()
+    tqdm.write(as_flags(line))
+    sys.stdout.flush()
 
-# %% ../nbs/07_cli.ipynb 13
+# %% ../nbs/07_cli.ipynb 57
 def config_options(args: argparse.Namespace, exclude: set) -> dict:
     "The `IMPConfig` fields given on the command line (not left at None), but `exclude`."
     names = {f.name for f in fields(imp.IMPConfig)} - set(exclude)
     return {k: v for k, v in vars(args).items() if k in names and v is not None}
 
-# %% ../nbs/07_cli.ipynb 14
+# %% ../nbs/07_cli.ipynb 60
 def _download(dataset: str, root, dataset_kwargs: dict|None):
     "--download: fetch the dataset's files into --root before the run reads them."
-    if dataset not in ("cifar10", "cifar100"): raise ValueError(f"--download fetches cifar10 and cifar100 only, not {dataset!r}.")
+    if dataset not in ("cifar10", "cifar100"):
+        raise ValueError(f"--download fetches cifar10 and cifar100 only, not {dataset!r}.")
     try: load_dataset(dataset, root=root, download=True, **(dataset_kwargs or {}))
     except OSError as e:   # no network, a refused connection, a full disk
-        raise FileNotFoundError(f"--download could not fetch {dataset}: {e}. Download it elsewhere and pass --root.") from None
+        raise FileNotFoundError(f"--download could not fetch {dataset}: {e}. "
+                                "Download it elsewhere and pass --root.") from None
 
-# %% ../nbs/07_cli.ipynb 15
+# %% ../nbs/07_cli.ipynb 64
+def _imp_command(args: argparse.Namespace):
+    "`dlth imp`: run or resume IMP, then write its report."
+    config = config_options(args, exclude=_OWN_OPTION_FIELDS)      # dataset, per_class, rounds: passed by name
+    if args.download: _download(args.dataset, args.root, config.get("dataset_kwargs"))
+    engine = Engine(device=args.device, precision=config.get("precision", "auto"), compile=args.compile,
+                    deterministic=args.deterministic)
+    the_run = imp.run(dataset=args.dataset, per_class=args.per_class, rounds=args.rounds,
+                      out=args.out, root=args.root, engine=engine,
+                      progress=not args.quiet, checkpoint_minutes=args.checkpoint_minutes, log=_say, **config)
+    print(f"report: {viz.report(the_run)}")
+
+# %% ../nbs/07_cli.ipynb 65
+def _sweep_command(args: argparse.Namespace):
+    "`dlth sweep`: run (or resume, or extend) a grid, then print its table and write its report."
+    common = config_options(args, exclude=sweep.NOT_GRID_OPTIONS)
+    if args.download: _download(args.dataset, args.root, common.get("dataset_kwargs"))
+    grid = dict(parse_grid(g) for g in args.grid)
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    the_sweep = sweep.run(grid, seeds=seeds, out=args.out, dataset=args.dataset, root=args.root,
+                          device=args.device, progress=not args.quiet,
+                          executor=args.executor, address=args.address, batch_runs=args.batch_runs, **common)
+    print(the_sweep.table())
+    print(f"report: {sweep.write_report(the_sweep)}")
+
+# %% ../nbs/07_cli.ipynb 66
+def _show_command(args: argparse.Namespace):
+    "`dlth show`: a sweep's table, or a run's table and verdict."
+    if (Path(args.run_dir) / SWEEP).exists():
+        print(sweep.Sweep(args.run_dir).table())
+        return
+    the_run = imp.Run(args.run_dir)
+    print(the_run.table.to_string())
+    print(as_flags(the_run.verdict()))
+
+# %% ../nbs/07_cli.ipynb 67
+def _report_command(args: argparse.Namespace):
+    "`dlth report`: the run's figures in one HTML file."
+    print(viz.report(args.run_dir, args.out))
+
+# %% ../nbs/07_cli.ipynb 68
+def _finetune_command(args: argparse.Namespace):
+    "`dlth finetune`: fine-tune a round's ticket, print its accuracy."
+    metrics = imp.finetune(args.run_dir, args.round, epochs=args.epochs, lr=args.lr, device=args.device,
+                           progress=not args.quiet)
+    print(f"round {metrics['round']} fine-tuned at lr {metrics['lr']:g} for {metrics['epochs']} epochs: "
+          f"test accuracy {metrics['test_acc']:.2%} ({metrics['remaining']:.1f}% of conv weights remaining)")
+
+# %% ../nbs/07_cli.ipynb 69
+def _baseline_command(args: argparse.Namespace):
+    "`dlth baseline`: train a baseline of a round's ticket, print its accuracy next to the ticket's."
+    the_run = imp.Run(args.run_dir)
+    ticket = the_run.metrics(args.round)["test_acc"] if args.round in the_run.rounds_done else None
+    if args.kind == "reinit":
+        metrics = imp.reinit(the_run, args.round, seed=args.seed, device=args.device, progress=not args.quiet)
+        what, acc = f"re-initialised round {args.round} (seed {metrics['init_seed']})", metrics["test_acc"]
+    else:
+        dense = imp.small_dense(the_run, args.round, device=args.device, progress=not args.quiet, log=None)
+        what = f"small dense network (width {dense.config.width * 64:.0f}/64) matched to round {args.round}"
+        acc = dense.metrics(0)["test_acc"]
+    print(f"{what}: test accuracy {acc:.2%}; the ticket of round {args.round}: {ticket:.2%}")
+
+# %% ../nbs/07_cli.ipynb 70
+_COMMANDS = {"imp": _imp_command, "sweep": _sweep_command, "show": _show_command, "report": _report_command,
+             "finetune": _finetune_command, "baseline": _baseline_command}
+
 def main(argv=None) -> int:
     "Entry point of the `dlth` console script."
-    a = parser().parse_args(argv)
-    try:
-        if a.command == "imp":
-            config = config_options(a, exclude=_SKIP)      # dataset, per_class and rounds are passed by name
-            if a.download: _download(a.dataset, a.root, config.get("dataset_kwargs"))
-            engine = Engine(device=a.device, precision=config.get("precision", "auto"), compile=a.compile, deterministic=a.deterministic)
-            rn = imp.run(dataset=a.dataset, per_class=a.per_class, rounds=a.rounds, out=a.out, root=a.root, engine=engine,
-                         progress=not a.quiet, checkpoint_minutes=a.checkpoint_minutes, log=_say, **config)
-            print(f"report: {viz.report(rn)}")
-        elif a.command == "sweep":
-            common = config_options(a, exclude={"data_id", "dataset", "seed"})
-            if a.download: _download(a.dataset, a.root, common.get("dataset_kwargs"))
-            grid = dict(parse_grid(g) for g in a.grid)
-            sw = sweep.run(grid, seeds=[int(x) for x in a.seeds.split(",") if x.strip()], out=a.out, dataset=a.dataset, root=a.root,
-                           device=a.device, progress=not a.quiet, executor=a.executor, address=a.address,
-                           batch_runs=a.batch_runs, **common)
-            print(sw.table()); print(f"report: {sweep.write_report(sw)}")
-        elif a.command == "show":
-            if (Path(a.run_dir) / SWEEP).exists(): print(sweep.Sweep(a.run_dir).table())
-            else:
-                rn = imp.Run(a.run_dir)
-                print(rn.table.to_string()); print(as_flags(rn.verdict()))
-        elif a.command == "report":
-            print(viz.report(a.run_dir, a.out))
-        elif a.command == "finetune":
-            m = imp.finetune(a.run_dir, a.round, epochs=a.epochs, lr=a.lr, device=a.device, progress=not a.quiet)
-            print(f"round {m['round']} fine-tuned at lr {m['lr']:g} for {m['epochs']} epochs: test accuracy {m['test_acc']:.2%} "
-                  f"({m['remaining']:.1f}% of conv weights remaining)")
-        elif a.command == "baseline":
-            rn = imp.Run(a.run_dir)
-            ticket = rn.metrics(a.round)["test_acc"] if a.round in rn.rounds_done else None
-            if a.kind == "reinit":
-                m = imp.reinit(rn, a.round, seed=a.seed, device=a.device, progress=not a.quiet)
-                what, acc = f"re-initialised round {a.round} (seed {m['init_seed']})", m["test_acc"]
-            else:
-                sd = imp.small_dense(rn, a.round, device=a.device, progress=not a.quiet, log=None)
-                what, acc = f"small dense network (width {sd.config.width * 64:.0f}/64) matched to round {a.round}", sd.metrics(0)["test_acc"]
-            print(f"{what}: test accuracy {acc:.2%}; the ticket of round {a.round}: {ticket:.2%}")
-    except (ValueError, TypeError, FileNotFoundError, CheckpointError, ConnectionError) as e:   # ConnectionError: a Ray cluster that cannot be reached
+    args = parser().parse_args(argv)
+    try: _COMMANDS[args.command](args)
+    # ConnectionError: a Ray cluster that cannot be reached
+    except (ValueError, TypeError, FileNotFoundError, CheckpointError, ConnectionError) as e:
         print(f"dlth: error: {as_flags(str(e))}", file=sys.stderr)
         return 2
     return 0
