@@ -25,69 +25,83 @@ def uniform(n: int, lo: float, hi: float, g: torch.Generator) -> torch.Tensor:
     "`n` draws from U(lo, hi) on the CPU."
     return lo + (hi - lo) * torch.rand(n, generator=g)
 
+# %% ../nbs/00a_augment.ipynb 8
 def coin(n: int, p: float, g: torch.Generator) -> torch.Tensor:
     "`n` booleans, each True with probability `p`."
     return torch.rand(n, generator=g) < p
 
+# %% ../nbs/00a_augment.ipynb 11
 def _per_image(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     "A per-image value shaped to broadcast over `x`."
     return v.to(device=x.device, dtype=x.dtype).view(-1, *([1] * (x.ndim - 1)))
 
+# %% ../nbs/00a_augment.ipynb 14
 def where_images(sel: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     "`a` for the images where `sel` is True, else `b`."
     return torch.where(_per_image(sel, a).bool(), a, b)
 
-# %% ../nbs/00a_augment.ipynb 7
+# %% ../nbs/00a_augment.ipynb 18
 def blend(a: torch.Tensor, b: torch.Tensor, f) -> torch.Tensor:
     "`f·a + (1-f)·b`, per image, clamped to 0–1."
     return (_per_image(torch.as_tensor(f), a) * (a - b) + b).clamp_(0, 1)
 
-# %% ../nbs/00a_augment.ipynb 8
+# %% ../nbs/00a_augment.ipynb 21
 def grayscale(x: torch.Tensor) -> torch.Tensor:
     "ITU-R 601 luma, repeated over the RGB channels; images of other channel counts unchanged."
     if x.shape[1] != 3: return x
     r, g, b = x.unbind(1)
     return (0.2989 * r + 0.587 * g + 0.114 * b).unsqueeze(1).expand_as(x)
 
-# %% ../nbs/00a_augment.ipynb 9
-def brightness(x, f): return blend(x, torch.zeros_like(x), f)
+# %% ../nbs/00a_augment.ipynb 24
+def brightness(x, f):
+    "Scale each image by its factor `f` (a blend with black), clamped to 0–1."
+    return (_per_image(torch.as_tensor(f), x) * x).clamp_(0, 1)
 
+# %% ../nbs/00a_augment.ipynb 27
 def contrast(x, f):
-    m = grayscale(x).mean(dim=(-3, -2, -1), keepdim=True) if x.shape[1] == 3 else x.mean(dim=(-3, -2, -1), keepdim=True)
-    return blend(x, m.expand_as(x), f)
+    "Blend each image with its mean gray level (its mean value if not RGB)."
+    mean_gray = grayscale(x).mean(dim=(-3, -2, -1), keepdim=True)
+    return blend(x, mean_gray.expand_as(x), f)
 
-# %% ../nbs/00a_augment.ipynb 10
-def saturation(x, f): return x if x.shape[1] != 3 else blend(x, grayscale(x), f)
+# %% ../nbs/00a_augment.ipynb 30
+def saturation(x, f):
+    "Blend each RGB image with its grayscale; other channel counts unchanged."
+    return x if x.shape[1] != 3 else blend(x, grayscale(x), f)
 
+# %% ../nbs/00a_augment.ipynb 33
 def sharpness(x, f):
     "Blend with the 3×3 smoothed image (border pixels kept), as PIL's and torchvision's sharpness."
     if x.shape[-1] <= 2 or x.shape[-2] <= 2: return x
-    c = x.shape[1]
-    k = torch.ones(3, 3, dtype=x.dtype, device=x.device); k[1, 1] = 5; k = (k / 13).expand(c, 1, 3, 3)
-    deg = x.clone(); deg[..., 1:-1, 1:-1] = F.conv2d(x, k, groups=c)
-    return blend(x, deg, f)
+    channels = x.shape[1]
+    kernel = torch.ones(3, 3, dtype=x.dtype, device=x.device)
+    kernel[1, 1] = 5
+    kernel = (kernel / 13).expand(channels, 1, 3, 3)
+    smoothed = x.clone()
+    smoothed[..., 1:-1, 1:-1] = F.conv2d(x, kernel, groups=channels)
+    return blend(x, smoothed, f)
 
-# %% ../nbs/00a_augment.ipynb 11
+# %% ../nbs/00a_augment.ipynb 36
 def rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
     "RGB → HSV, all channels in 0–1."
     r, g, b = x.unbind(1)
-    mx, mn = x.amax(1), x.amin(1)
-    d = mx - mn
-    s = torch.where(mx > 0, d / mx.clamp_min(1e-12), torch.zeros_like(mx))
-    dd = d.clamp_min(1e-12)
-    h = torch.where(mx == r, (g - b) / dd, torch.where(mx == g, 2 + (b - r) / dd, 4 + (r - g) / dd))
-    h = torch.where(d > 0, (h / 6) % 1.0, torch.zeros_like(h))
-    return torch.stack((h, s, mx), 1)
+    value, low = x.amax(1), x.amin(1)
+    chroma = value - low
+    sat = torch.where(value > 0, chroma / value.clamp_min(1e-12), torch.zeros_like(value))
+    chroma_safe = chroma.clamp_min(1e-12)
+    sector = torch.where(value == r, (g - b) / chroma_safe,
+                         torch.where(value == g, 2 + (b - r) / chroma_safe, 4 + (r - g) / chroma_safe))
+    hue_turns = torch.where(chroma > 0, (sector / 6) % 1.0, torch.zeros_like(sector))
+    return torch.stack((hue_turns, sat, value), 1)
 
-# %% ../nbs/00a_augment.ipynb 12
+# %% ../nbs/00a_augment.ipynb 39
 def hsv_to_rgb(x: torch.Tensor) -> torch.Tensor:
     "HSV → RGB."
     h, s, v = x.unbind(1)
-    k = lambda n: (n + h * 6) % 6
-    f = lambda n: v - v * s * (torch.minimum(k(n), 4 - k(n)).clamp(0, 1))
-    return torch.stack((f(5), f(3), f(1)), 1)
+    sector = lambda n: (n + h * 6) % 6
+    channel = lambda n: v - v * s * (torch.minimum(sector(n), 4 - sector(n)).clamp(0, 1))
+    return torch.stack((channel(5), channel(3), channel(1)), 1)
 
-# %% ../nbs/00a_augment.ipynb 13
+# %% ../nbs/00a_augment.ipynb 42
 def hue(x, shift):
     "Rotate the hue by `shift` (a fraction of the colour circle, in [-0.5, 0.5]) per image."
     if x.shape[1] != 3: return x
@@ -95,84 +109,97 @@ def hue(x, shift):
     hsv[:, 0] = (hsv[:, 0] + _per_image(torch.as_tensor(shift), hsv[:, 0:1])[:, 0]) % 1.0
     return hsv_to_rgb(hsv).clamp_(0, 1)
 
-# %% ../nbs/00a_augment.ipynb 14
+# %% ../nbs/00a_augment.ipynb 45
 def posterize(x, bits):
     "Keep `bits` bits per channel (float images: `floor(x·2^bits) / 2^bits`, as torchvision)."
     levels = _per_image(2.0 ** torch.as_tensor(bits, dtype=torch.float32), x)
     return (x * levels).floor_().clamp_(min=0).minimum(levels - 1) / levels
 
-# %% ../nbs/00a_augment.ipynb 15
+# %% ../nbs/00a_augment.ipynb 48
 def solarize(x, threshold):
     "Invert the pixels at or above `threshold` (0–1) per image."
     return torch.where(x >= _per_image(torch.as_tensor(threshold), x), 1 - x, x)
 
-# %% ../nbs/00a_augment.ipynb 16
+# %% ../nbs/00a_augment.ipynb 51
 def autocontrast(x):
     "Stretch each channel of each image to span 0–1."
     lo, hi = x.amin((-2, -1), keepdim=True), x.amax((-2, -1), keepdim=True)
     flat = hi == lo
     return torch.where(flat, x, (x - lo) / torch.where(flat, torch.ones_like(hi), hi - lo)).clamp_(0, 1)
 
-# %% ../nbs/00a_augment.ipynb 17
+# %% ../nbs/00a_augment.ipynb 54
 def equalize(x):
     "Histogram equalisation of each channel of each image (torchvision's batched kernel)."
     return TF.equalize(x)
 
-# %% ../nbs/00a_augment.ipynb 18
-def invert(x): return 1 - x
+# %% ../nbs/00a_augment.ipynb 57
+def invert(x):
+    "`1 - x`."
+    return 1 - x
 
-# %% ../nbs/00a_augment.ipynb 22
+# %% ../nbs/00a_augment.ipynb 61
 def warp(x: torch.Tensor, A: torch.Tensor, mode: str = "nearest", fill: float = 0.) -> torch.Tensor:
-    "Resample each image so that output pixel `p` (pixel units, origin at the centre) reads input pixel `A[i] @ [p, 1]`; `fill` outside."
+    "Image i's output pixel `p` (pixel units, origin at the centre) reads input pixel `A[i] @ [p, 1]`; `fill` outside."
     n, c, h, w = x.shape
     D = torch.tensor([[w / 2, 0.], [0., h / 2]], dtype=A.dtype)
     theta = torch.cat([torch.linalg.inv(D) @ A[:, :, :2] @ D, (torch.linalg.inv(D) @ A[:, :, 2:])], dim=2)
     grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=False)
     out = F.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=False)
     if not fill: return out
-    inside = F.grid_sample(torch.ones_like(x[:, :1]), grid, mode=mode, padding_mode="zeros", align_corners=False)   # 0 where outside
+    ones = torch.ones_like(x[:, :1])
+    inside = F.grid_sample(ones, grid, mode=mode, padding_mode="zeros", align_corners=False)   # 0 where outside
     return out + (1 - inside) * fill
 
+# %% ../nbs/00a_augment.ipynb 62
 def _eye(n):
+    "`n` identity matrices for `warp`."
     return torch.eye(2, 3).repeat(n, 1, 1)
 
+# %% ../nbs/00a_augment.ipynb 65
 def rotate(x, degrees, fill: float = 0.):
     "Rotate each image by its angle (counter-clockwise, degrees) about the centre."
-    t = torch.as_tensor(degrees, dtype=torch.float32).expand(len(x)) * math.pi / 180
-    A = _eye(len(x)); c, s = t.cos(), t.sin()
-    A[:, 0, 0], A[:, 0, 1], A[:, 1, 0], A[:, 1, 1] = c, -s, s, c     # output → input: rotate back
-    return warp(x, A, fill=fill)
+    radians = torch.as_tensor(degrees, dtype=torch.float32).expand(len(x)) * math.pi / 180
+    matrix = _eye(len(x))
+    cos, sin = radians.cos(), radians.sin()
+    matrix[:, 0, 0], matrix[:, 0, 1], matrix[:, 1, 0], matrix[:, 1, 1] = cos, -sin, sin, cos   # output → input
+    return warp(x, matrix, fill=fill)
 
+# %% ../nbs/00a_augment.ipynb 68
 def translate(x, pixels, axis: str, fill: float = 0.):
     "Shift each image by its number of pixels along `axis` ('x' or 'y')."
-    A = _eye(len(x)); A[:, 0 if axis == "x" else 1, 2] = -torch.as_tensor(pixels, dtype=torch.float32).expand(len(x))
-    return warp(x, A, fill=fill)
+    matrix = _eye(len(x))
+    matrix[:, 0 if axis == "x" else 1, 2] = -torch.as_tensor(pixels, dtype=torch.float32).expand(len(x))
+    return warp(x, matrix, fill=fill)
 
+# %% ../nbs/00a_augment.ipynb 71
 def shear(x, s, axis: str, fill: float = 0.):
     "Shear each image by factor `s` along `axis` about its top (left) edge, as PIL's affine transform."
     n, _, h, w = x.shape
     s = torch.as_tensor(s, dtype=torch.float32).expand(n)
-    A = _eye(n)
+    matrix = _eye(n)
     # PIL: output pixel centre (x + ½, y + ½) reads input x + ½ + s·(y + ½), so row r moves by s·(r + ½) pixels
-    if axis == "x": A[:, 0, 1] = s; A[:, 0, 2] = s * h / 2
-    else: A[:, 1, 0] = s; A[:, 1, 2] = s * w / 2
-    return warp(x, A, fill=fill)
+    if axis == "x":
+        matrix[:, 0, 1] = s
+        matrix[:, 0, 2] = s * h / 2
+    else:
+        matrix[:, 1, 0] = s
+        matrix[:, 1, 2] = s * w / 2
+    return warp(x, matrix, fill=fill)
 
-# %% ../nbs/00a_augment.ipynb 26
+# %% ../nbs/00a_augment.ipynb 75
 def random_vflip(x, g):
     "Each image flipped top–bottom with probability 1/2."
     return where_images(coin(len(x), 0.5, g), x.flip(-2), x)
 
-# %% ../nbs/00a_augment.ipynb 27
-def random_resized_crop(x, size: int, g, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)) -> torch.Tensor:
-    "A random area and aspect of each image, resized (bilinear) to `size`×`size`."
-    n, c, h, w = x.shape
+# %% ../nbs/00a_augment.ipynb 78
+def _crop_boxes(n: int, h: int, w: int, g, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)) -> tuple:
+    "torchvision's random-resized-crop boxes for `n` images of `h`×`w`: left, top, width, height (pixels)."
     tries = 10
     area = h * w * uniform(n * tries, *scale, g).view(n, tries)
-    logr = uniform(n * tries, math.log(ratio[0]), math.log(ratio[1]), g).view(n, tries)
-    cw, ch = (area * logr.exp()).sqrt().round(), (area / logr.exp()).sqrt().round()
-    ok = (cw <= w) & (ch <= h) & (cw > 0) & (ch > 0)
-    first = torch.where(ok.any(1), ok.float().argmax(1), torch.full((n,), -1))
+    log_ratio = uniform(n * tries, math.log(ratio[0]), math.log(ratio[1]), g).view(n, tries)
+    cw, ch = (area * log_ratio.exp()).sqrt().round(), (area / log_ratio.exp()).sqrt().round()
+    fits = (cw <= w) & (ch <= h) & (cw > 0) & (ch > 0)
+    first = torch.where(fits.any(1), fits.float().argmax(1), torch.full((n,), -1))   # -1: no try fits
     pick = first.clamp_min(0)
     cw, ch = cw[torch.arange(n), pick], ch[torch.arange(n), pick]
     side = float(min(h, w))
@@ -180,21 +207,24 @@ def random_resized_crop(x, size: int, g, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)
     x0 = (torch.rand(n, generator=g) * (w - cw + 1)).floor()
     y0 = (torch.rand(n, generator=g) * (h - ch + 1)).floor()
     x0, y0 = torch.where(first >= 0, x0, (w - cw) // 2), torch.where(first >= 0, y0, (h - ch) // 2)
-    # output pixel p (centred, in units of the output) reads the box centre + p · box/output
-    A = torch.zeros(n, 2, 3)
-    A[:, 0, 0], A[:, 1, 1] = cw / w, ch / h
-    A[:, 0, 2], A[:, 1, 2] = x0 + cw / 2 - w / 2, y0 + ch / 2 - h / 2
-    D_in = torch.tensor([w / 2, h / 2])
+    return x0, y0, cw, ch
+
+# %% ../nbs/00a_augment.ipynb 81
+def random_resized_crop(x, size: int, g, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)) -> torch.Tensor:
+    "A random area and aspect of each image, resized (bilinear) to `size`×`size`."
+    n, c, h, w = x.shape
+    x0, y0, cw, ch = _crop_boxes(n, h, w, g, scale, ratio)
+    # output pixel p (centred, in units of the output) reads the box centre + p · box/output, in -1…1 units
     theta = torch.zeros(n, 2, 3)
-    theta[:, 0, 0], theta[:, 1, 1] = A[:, 0, 0], A[:, 1, 1]
-    theta[:, :, 2] = A[:, :, 2] / D_in
+    theta[:, 0, 0], theta[:, 1, 1] = cw / w, ch / h
+    theta[:, 0, 2], theta[:, 1, 2] = (x0 + cw / 2 - w / 2) / (w / 2), (y0 + ch / 2 - h / 2) / (h / 2)
     grid = F.affine_grid(theta.to(x.device, x.dtype), [n, c, size, size], align_corners=False)
     out = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
     return out.clamp_(0, 1)
 
-# %% ../nbs/00a_augment.ipynb 28
+# %% ../nbs/00a_augment.ipynb 84
 def color_jitter(x, g, brightness_=0.4, contrast_=0.4, saturation_=0.4, hue_=0.1, p: float = 0.8):
-    "torchvision's ColorJitter per image (factors uniform in 1±strength, hue ±hue_, the four in a random order per image), applied with probability `p`."
+    "torchvision's ColorJitter per image (factors 1±strength, hue ±hue_, random order per image), with prob. `p`."
     n = len(x)
     factors = [uniform(n, 1 - brightness_, 1 + brightness_, g), uniform(n, 1 - contrast_, 1 + contrast_, g),
                uniform(n, 1 - saturation_, 1 + saturation_, g), uniform(n, -hue_, hue_, g)]
@@ -208,29 +238,31 @@ def color_jitter(x, g, brightness_=0.4, contrast_=0.4, saturation_=0.4, hue_=0.1
             if len(sel): out[sel.to(x.device)] = op(out[sel.to(x.device)], factors[k][sel])
     return out
 
-# %% ../nbs/00a_augment.ipynb 29
+# %% ../nbs/00a_augment.ipynb 87
 def random_grayscale(x, g, p: float = 0.2):
     "Each image turned gray with probability `p`."
     return where_images(coin(len(x), p, g), grayscale(x), x)
 
-# %% ../nbs/00a_augment.ipynb 30
+# %% ../nbs/00a_augment.ipynb 90
 def gaussian_blur(x, g, sigma=(0.1, 2.0), p: float = 0.5, kernel: int|None = None):
-    "Each image blurred with probability `p` by a Gaussian of σ ~ U(sigma); kernel ≈ 10% of the image side (odd, ≥ 3), reflected borders."
+    "Blur each image with prob. `p`, σ ~ U(sigma), kernel ≈ 10% of the side (odd, ≥ 3), reflected borders."
     n, c, h, w = x.shape
-    k = kernel or max(3, int(0.1 * min(h, w)) // 2 * 2 + 1)
-    s = uniform(n, *sigma, g)
+    ksize = kernel or max(3, int(0.1 * min(h, w)) // 2 * 2 + 1)
+    sigmas = uniform(n, *sigma, g)
     apply = coin(n, p, g)
-    r = torch.arange(k, dtype=torch.float32) - k // 2
-    w1 = torch.exp(-(r[None] ** 2) / (2 * s[:, None] ** 2)); w1 = w1 / w1.sum(1, keepdim=True)       # n × k
-    w1 = w1.to(x.device, x.dtype).repeat_interleave(c, 0)                                           # (n·c) × k
-    y = F.pad(x.reshape(1, n * c, h, w), (k // 2, k // 2, k // 2, k // 2), mode="reflect")
-    y = F.conv2d(y, w1.view(n * c, 1, k, 1), groups=n * c)
-    y = F.conv2d(y, w1.view(n * c, 1, 1, k), groups=n * c).view(n, c, h, w)
-    return where_images(apply, y, x)
+    offsets = torch.arange(ksize, dtype=torch.float32) - ksize // 2
+    weights = torch.exp(-(offsets[None] ** 2) / (2 * sigmas[:, None] ** 2))                # n × ksize
+    weights = weights / weights.sum(1, keepdim=True)
+    weights = weights.to(x.device, x.dtype).repeat_interleave(c, 0)                          # (n·c) × ksize
+    half = ksize // 2
+    blurred = F.pad(x.reshape(1, n * c, h, w), (half, half, half, half), mode="reflect")
+    blurred = F.conv2d(blurred, weights.view(n * c, 1, ksize, 1), groups=n * c)
+    blurred = F.conv2d(blurred, weights.view(n * c, 1, 1, ksize), groups=n * c).view(n, c, h, w)
+    return where_images(apply, blurred, x)
 
-# %% ../nbs/00a_augment.ipynb 31
+# %% ../nbs/00a_augment.ipynb 93
 def cutout(x, g, size: int = 16):
-    "Each image gets one `size`×`size` square (clipped at the border, centre anywhere) filled with that image's mean (all channels, as the release)."
+    "One `size`×`size` square per image (centre anywhere, clipped), filled with the image's mean (as the release)."
     n, c, h, w = x.shape
     cy, cx = torch.randint(0, h, (n,), generator=g), torch.randint(0, w, (n,), generator=g)
     ys, xs = torch.arange(h)[None], torch.arange(w)[None]
@@ -239,34 +271,33 @@ def cutout(x, g, size: int = 16):
     hole = (in_y[:, :, None] & in_x[:, None, :])[:, None].to(x.device)
     return torch.where(hole, x.mean((-3, -2, -1), keepdim=True), x)
 
-# %% ../nbs/00a_augment.ipynb 34
-AUTOAUGMENT_FILL = 128 / 255   # the release fills what AutoAugment's shears, translations and rotations uncover with gray 128
+# %% ../nbs/00a_augment.ipynb 97
+AUTOAUGMENT_FILL = 128 / 255   # the release fills what AutoAugment's geometric operations uncover with gray 128
 
 def _shear_x(x, m, s): return shear(x, 0.3 * m * s, "x", AUTOAUGMENT_FILL)
-
-# %% ../nbs/00a_augment.ipynb 35
 def _shear_y(x, m, s): return shear(x, 0.3 * m * s, "y", AUTOAUGMENT_FILL)
-
 def _translate_x(x, m, s): return translate(x, 150 / 331 * x.shape[-1] * m * s, "x", AUTOAUGMENT_FILL)
-
-# %% ../nbs/00a_augment.ipynb 36
 def _translate_y(x, m, s): return translate(x, 150 / 331 * x.shape[-2] * m * s, "y", AUTOAUGMENT_FILL)
-
 def _rotate(x, m, s): return rotate(x, 30 * m * s, AUTOAUGMENT_FILL)
 
-# %% ../nbs/00a_augment.ipynb 37
-def _factor(fn): return lambda x, m, s: fn(x, 1 + 0.9 * m * s)
+# %% ../nbs/00a_augment.ipynb 100
+def _factor(fn):
+    "A colour operation of factor `1 + 0.9·m·s`."
+    return lambda x, m, s: fn(x, 1 + 0.9 * m * s)
 
 OPS: dict[str, Callable] = {
     "Identity": lambda x, m, s: x,
-    "ShearX": _shear_x, "ShearY": _shear_y, "TranslateX": _translate_x, "TranslateY": _translate_y, "Rotate": _rotate,
-    "Brightness": _factor(brightness), "Color": _factor(saturation), "Contrast": _factor(contrast), "Sharpness": _factor(sharpness),
+    "ShearX": _shear_x, "ShearY": _shear_y, "TranslateX": _translate_x, "TranslateY": _translate_y,
+    "Rotate": _rotate,
+    "Brightness": _factor(brightness), "Color": _factor(saturation), "Contrast": _factor(contrast),
+    "Sharpness": _factor(sharpness),
     "Posterize": lambda x, m, s: posterize(x, 8 - (4 * m).round()),
     "Solarize": lambda x, m, s: solarize(x, 256 / 255 * (1 - m)),          # threshold 256 → 0 in 0–255 pixel units
     "AutoContrast": lambda x, m, s: autocontrast(x), "Equalize": lambda x, m, s: equalize(x),
 }
-"AutoAugment's operations, at the release's (and torchvision's) ranges: name → f(images, magnitude 0–1 per image, sign ±1 per image)."
+"AutoAugment's operations at the release's (torchvision's) ranges: name → f(images, magnitude 0–1, sign ±1)."
 
+# %% ../nbs/00a_augment.ipynb 103
 AUTOAUGMENT_CIFAR10 = [
     (("Invert", 0.1, None), ("Contrast", 0.2, 6)), (("Rotate", 0.7, 2), ("TranslateX", 0.3, 9)),
     (("Sharpness", 0.8, 1), ("Sharpness", 0.9, 3)), (("ShearY", 0.5, 8), ("TranslateY", 0.7, 9)),
@@ -284,20 +315,21 @@ AUTOAUGMENT_CIFAR10 = [
 ]
 "AutoAugment's CIFAR-10 policy: 25 sub-policies of two (operation, probability, magnitude level 0–9)."
 
+# %% ../nbs/00a_augment.ipynb 106
 def _apply_grouped(x: torch.Tensor, op: torch.Tensor, fns: list, *args) -> torch.Tensor:
-    "Image i gets `fns[op[i]](image, *(a[i] for a in args))` (op = -1: unchanged); images that drew the same operation go together."
+    "Image i gets `fns[op[i]](image, *(a[i] for a in args))` (op -1: unchanged); images of one operation go together."
     out = x.clone()
     for k, fn in enumerate(fns):
         sel = torch.nonzero(op == k).flatten()
         if len(sel): out[sel.to(x.device)] = fn(out[sel.to(x.device)], *(a[sel] for a in args))
     return out
 
-# %% ../nbs/00a_augment.ipynb 38
+# %% ../nbs/00a_augment.ipynb 109
 def apply_ops(x: torch.Tensor, op: torch.Tensor, m: torch.Tensor, s: torch.Tensor, names: list[str]) -> torch.Tensor:
     "Image i gets AutoAugment's operation `names[op[i]]` at magnitude `m[i]`, sign `s[i]` (op = -1: unchanged)."
     return _apply_grouped(x, op, [(lambda x, m, s: invert(x)) if n == "Invert" else OPS[n] for n in names], m, s)
 
-# %% ../nbs/00a_augment.ipynb 39
+# %% ../nbs/00a_augment.ipynb 112
 def autoaugment(x, g, policy=AUTOAUGMENT_CIFAR10, cutout_size: int|None = 16):
     "AutoAugment with the CIFAR-10 policy, a sub-policy drawn per image; then Cutout."
     n = len(x)
@@ -311,7 +343,7 @@ def autoaugment(x, g, policy=AUTOAUGMENT_CIFAR10, cutout_size: int|None = 16):
         x = apply_ops(x, op, level / 9, s, names)
     return cutout(x, g, cutout_size) if cutout_size else x
 
-# %% ../nbs/00a_augment.ipynb 43
+# %% ../nbs/00a_augment.ipynb 116
 RANDAUGMENT: dict[str, tuple] = {
     "Identity": (lambda x, v: x, 0, 1),
     "AutoContrast": (lambda x, v: autocontrast(x), 0, 1),
@@ -322,19 +354,22 @@ RANDAUGMENT: dict[str, tuple] = {
     "Brightness": (brightness, 0.05, 0.95), "Sharpness": (sharpness, 0.05, 0.95),
     "ShearX": (lambda x, v: shear(x, v, "x"), -0.1, 0.1),
     "ShearY": (lambda x, v: shear(x, v, "y"), -0.1, 0.1),
-    "TranslateX": (lambda x, v: translate(x, -v * x.shape[-1], "x"), -0.1, 0.1),   # fraction of the side, PIL's direction
+    # translations: a fraction of the side, in PIL's direction
+    "TranslateX": (lambda x, v: translate(x, -v * x.shape[-1], "x"), -0.1, 0.1),
     "TranslateY": (lambda x, v: translate(x, -v * x.shape[-2], "y"), -0.1, 0.1),
     "Posterize": (lambda x, v: posterize(x, v.floor()), 4, 8),              # bits: the integer part of the draw
 }
 "The release's RandAugment: operation → (f(images, value per image), low, high); values are uniform in [low, high]."
 RANDAUGMENT_OPS = list(RANDAUGMENT)
 
+# %% ../nbs/00a_augment.ipynb 119
 def randaugment_draw(n: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    "For `n` images: the operation each draws (index into `RANDAUGMENT_OPS`) and its value, uniform in that operation's range."
+    "For `n` images: the operation each draws (index into `RANDAUGMENT_OPS`) and its value, uniform in its range."
     op = torch.randint(0, len(RANDAUGMENT_OPS), (n,), generator=g)
     lo, hi = (torch.tensor([float(RANDAUGMENT[k][i]) for k in RANDAUGMENT_OPS]) for i in (1, 2))
     return op, lo[op] + (hi[op] - lo[op]) * torch.rand(n, generator=g)
 
+# %% ../nbs/00a_augment.ipynb 122
 def randaugment(x, g, n_ops: int = 4, cutout_size: int|None = 16):
     "The release's RandAugment: `n_ops` operations per image drawn with replacement from `RANDAUGMENT`; then Cutout."
     fns = [RANDAUGMENT[k][0] for k in RANDAUGMENT_OPS]
@@ -343,20 +378,23 @@ def randaugment(x, g, n_ops: int = 4, cutout_size: int|None = 16):
         x = _apply_grouped(x, op, fns, v)
     return cutout(x, g, cutout_size) if cutout_size else x
 
-# %% ../nbs/00a_augment.ipynb 49
+# %% ../nbs/00a_augment.ipynb 128
 POLICIES = {
     "none": "no augmentation",
     "base": "random crop with padding (or random-resized crop for 224-px data) + the dataset's flips",
-    "contrastive": "base + colour jitter (0.4, 0.4, 0.4, 0.1) with p 0.8 + grayscale with p 0.2 (SimCLR style, strength 0.5)",
+    "contrastive": "base + colour jitter (0.4, 0.4, 0.4, 0.1) with p 0.8 + grayscale with p 0.2 "
+                   "(SimCLR style, strength 0.5)",
     "randaugment": "base + RandAugment (the release's: 4 ops of 14, uniform values in its mild ranges) + Cutout 16",
     "autoaugment": "base + AutoAugment (CIFAR-10 policy) + Cutout 16",
 }
 
+# %% ../nbs/00a_augment.ipynb 129
 def policy_name(augment) -> str:
     "The canonical name of an augmentation setting (`True` → 'base', `False` → 'none'); validates it."
     if augment is True: return "base"
     if augment is False or augment is None: return "none"
-    if not isinstance(augment, str): raise TypeError(f"augment={augment!r}: expected a policy name such as 'base' or 'contrastive+blur'.")
+    if not isinstance(augment, str):
+        raise TypeError(f"augment={augment!r}: expected a policy name such as 'base' or 'contrastive+blur'.")
     parts = augment.split("+")
     head, extra = parts[0], parts[1:]
     if head not in POLICIES or any(e != "blur" for e in extra) or len(extra) > 1:
@@ -364,6 +402,7 @@ def policy_name(augment) -> str:
                          "(e.g. 'contrastive+blur').")
     return augment
 
+# %% ../nbs/00a_augment.ipynb 132
 def base_augment(data: ImageData) -> Callable:
     "The dataset's base augmentation."
     def f(x, g):
@@ -373,6 +412,7 @@ def base_augment(data: ImageData) -> Callable:
         return x
     return f
 
+# %% ../nbs/00a_augment.ipynb 135
 def policy(augment, data: ImageData) -> Callable|None:
     "The augmentation `(x, g) -> x` of a policy name (see `POLICIES`) for `data`; `None` for 'none'."
     name = policy_name(augment)
