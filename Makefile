@@ -62,7 +62,7 @@ nbtest: $(STAMP)
 
 # the notebooks whose checks are numerical, once more with oneDNN limited to AVX2 kernels: a second kernel set
 # on every machine (CPUs differ: AMX, AVX512-BF16, AVX2), so no tolerance can be tuned to the one at hand
-ISA_NBS := 01_models 02_prune 03_train 03a_batched 04_imp 08_robust
+ISA_NBS := 01_models 02_prune 03_train 03a_batched 04a_imp 08_robust
 nbtest-avx2: $(STAMP)
 	@for nb in $(ISA_NBS); do echo "nbs/$$nb.ipynb with ONEDNN_MAX_CPU_ISA=AVX2"; \
 	  ONEDNN_MAX_CPU_ISA=AVX2 $(BIN)/nbdev_test --path nbs/$$nb.ipynb --n_workers 1 || exit 1; done
