@@ -72,11 +72,12 @@ def _sgd(params, cfg: TrainConfig, lr: float|None = None) -> torch.optim.SGD:
     return torch.optim.SGD(params, lr=cfg.lr if lr is None else lr, momentum=cfg.momentum,
                            weight_decay=cfg.weight_decay)
 
+# %% ../nbs/03_train.ipynb 14
 def _set_lr(opt: torch.optim.Optimizer, epoch: int, cfg: TrainConfig):
     "Set every parameter group of `opt` to the learning rate of `epoch` under the cosine schedule."
     for group in opt.param_groups: group["lr"] = cosine_lr(epoch, cfg)
 
-# %% ../nbs/03_train.ipynb 15
+# %% ../nbs/03_train.ipynb 18
 def pick_device(device="auto") -> torch.device:
     "`'auto'`: the GPU if there is one, else the CPU; otherwise `device` itself."
     if device in (None, "auto"): return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -85,7 +86,7 @@ def pick_device(device="auto") -> torch.device:
         raise ValueError(f"device={device!r} but PyTorch sees no GPU here: use device='cpu' or 'auto'.")
     return chosen
 
-# %% ../nbs/03_train.ipynb 18
+# %% ../nbs/03_train.ipynb 21
 # a CPU's native bf16 units, and the flags /proc/cpuinfo shows for them
 BF16_UNITS = {"AMX": "amx_bf16", "AVX512-BF16": "avx512_bf16"}
 
@@ -94,18 +95,18 @@ def _cpuinfo() -> str|None:
     try: return Path("/proc/cpuinfo").read_text()
     except OSError: return None
 
-# %% ../nbs/03_train.ipynb 21
+# %% ../nbs/03_train.ipynb 24
 def cpu_bf16_units(info: str|None = None) -> list[str]:
     "The native bf16 units (AMX, AVX512-BF16) this CPU has, read from /proc/cpuinfo (or `info`)."
     info = _cpuinfo() if info is None else info
     return [unit for unit, flag in BF16_UNITS.items() if flag in (info or "")]
 
-# %% ../nbs/03_train.ipynb 24
+# %% ../nbs/03_train.ipynb 27
 def cpu_has_bf16() -> bool:
     "Whether this CPU computes bf16 natively (AVX512-BF16 or AMX)."
     return bool(cpu_bf16_units())
 
-# %% ../nbs/03_train.ipynb 27
+# %% ../nbs/03_train.ipynb 30
 def resolve_precision(precision: str, device: torch.device) -> str:
     "`'auto'` → `'bf16'` where the device computes bf16 natively, else `'fp32'`."
     if precision in ("fp32", "bf16"): return precision
@@ -113,7 +114,7 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     if device.type == "cuda": return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
     return "bf16" if device.type == "cpu" and cpu_has_bf16() else "fp32"
 
-# %% ../nbs/03_train.ipynb 30
+# %% ../nbs/03_train.ipynb 33
 @dataclass
 class Engine:
     "How training and evaluation run: precision changes results (bf16 is not the release's fp32), the rest speed."
@@ -153,7 +154,7 @@ class Engine:
         compiled = " compiled" if self.compile else ""
         return f"{self.dev} {self.prec}{layout}{compiled}"
 
-# %% ../nbs/03_train.ipynb 34
+# %% ../nbs/03_train.ipynb 37
 def cpu_model() -> str:
     "The CPU's model name from /proc/cpuinfo, with the bf16 units it has (AMX, AVX512-BF16)."
     info = _cpuinfo()
@@ -162,12 +163,12 @@ def cpu_model() -> str:
                 platform.machine())
     return f"{name} ({', '.join(cpu_bf16_units(info)) or 'no native bf16'})"
 
-# %% ../nbs/03_train.ipynb 36
+# %% ../nbs/03_train.ipynb 39
 def device_name(device: torch.device) -> str:
     "The GPU's name on CUDA, else the CPU's model."
     return torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
 
-# %% ../nbs/03_train.ipynb 40
+# %% ../nbs/03_train.ipynb 43
 def live_bars() -> bool:
     "Whether a live progress bar renders here: a terminal, or a Jupyter kernel."
     if sys.stderr.isatty(): return True
@@ -176,7 +177,7 @@ def live_bars() -> bool:
     shell = get_ipython()
     return shell is not None and "IPKernelApp" in shell.config
 
-# %% ../nbs/03_train.ipynb 43
+# %% ../nbs/03_train.ipynb 46
 class EpochLines:
     "Progress for logs and pipes: one plain line per epoch, at most one every `every` seconds, always the last."
     def __init__(self, iterable, desc: str = "", total: int|None = None, initial: int = 0,
@@ -196,14 +197,14 @@ class EpochLines:
                 line = f"{self.desc}: {self.done}/{self.total} epochs{values}"
                 print(line, file=self.file or sys.stderr, flush=True)
 
-# %% ../nbs/03_train.ipynb 46
+# %% ../nbs/03_train.ipynb 49
 def progress_bar(iterable, desc: str, total: int, initial: int = 0, enabled: bool = True):
     "tqdm where a live bar renders, `EpochLines` in a log or a pipe, nothing when not `enabled`."
     if enabled and not live_bars(): return EpochLines(iterable, desc, total, initial)
     return tqdm(iterable, desc=desc, disable=not enabled, leave=False, dynamic_ncols=True, initial=initial,
                 total=total)
 
-# %% ../nbs/03_train.ipynb 50
+# %% ../nbs/03_train.ipynb 53
 def eval_model(model: nn.Module, engine: Engine) -> nn.Module:
     "A copy of `model` for inference: BatchNorm folded, in the engine's precision and memory format."
     was_training = model.training
@@ -219,7 +220,7 @@ def eval_model(model: nn.Module, engine: Engine) -> nn.Module:
     frozen = engine.prepare(frozen.eval())
     return frozen.to(torch.bfloat16) if engine.prec == "bf16" else frozen
 
-# %% ../nbs/03_train.ipynb 53
+# %% ../nbs/03_train.ipynb 56
 @torch.inference_mode()
 def evaluate_prepared(em: nn.Module,                      # a model made by `eval_model(model, engine)`
                       x: torch.Tensor, y: torch.Tensor,   # test images (0–1 floats) and labels
@@ -237,7 +238,7 @@ def evaluate_prepared(em: nn.Module,                      # a model made by `eva
         correct += (out.argmax(1) == yb).sum()
     return {"test_acc": correct.item() / max(1, len(x)), "test_loss": loss.item() / max(1, len(x))}
 
-# %% ../nbs/03_train.ipynb 56
+# %% ../nbs/03_train.ipynb 59
 @torch.inference_mode()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,  # test images (0–1 floats) and labels
              mean, std, engine: Engine|None = None) -> dict:
@@ -245,7 +246,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,  # test images 
     engine = engine or Engine(device=next(model.parameters()).device, precision="fp32", fold_bn=False)
     return evaluate_prepared(eval_model(model, engine), x, y, mean, std, engine)
 
-# %% ../nbs/03_train.ipynb 61
+# %% ../nbs/03_train.ipynb 64
 class Compiled:
     "Calls `torch.compile(model)`; if compiling fails (at the first call), warns once and runs `model` eagerly."
     def __init__(self, model: nn.Module, compile_fn=None):
@@ -261,7 +262,7 @@ class Compiled:
             except Exception as e: self._fallback(e)
         return self.model(x)
 
-# %% ../nbs/03_train.ipynb 64
+# %% ../nbs/03_train.ipynb 67
 def _forward(step_model, x: torch.Tensor, engine: Engine) -> torch.Tensor:
     "The logits of `x` under the engine's autocast, `x` moved to the device and memory format."
     with engine.autocast(): return step_model(engine.inputs(x))
@@ -272,7 +273,7 @@ def _forward_aux(step_model, model: nn.Module, x: torch.Tensor, engine: Engine) 
     try: return _forward(step_model, x, engine)
     finally: use_aux_bn(model, False)       # back to the main BatchNorms, even if the pass failed
 
-# %% ../nbs/03_train.ipynb 67
+# %% ../nbs/03_train.ipynb 70
 def loss_fn(out: torch.Tensor, y: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
     "`cfg.ce_weight` × cross-entropy + `cfg.aux_cosine` × the cosine-embedding loss 1 − cos(logits, one-hot(y))."
     out = out.float()
@@ -282,14 +283,14 @@ def loss_fn(out: torch.Tensor, y: torch.Tensor, cfg: TrainConfig) -> torch.Tenso
         loss = loss + cfg.aux_cosine * (1 - F.cosine_similarity(out, one_hot, dim=1)).mean()
     return loss
 
-# %% ../nbs/03_train.ipynb 70
+# %% ../nbs/03_train.ipynb 73
 def _clean_loss(step_model, xb: torch.Tensor, yb: torch.Tensor, cfg: TrainConfig,
                 engine: Engine) -> tuple[torch.Tensor, torch.Tensor]:
     "The loss of one batch through the main BatchNorms, and its logits."
     out = _forward(step_model, xb, engine)
     return loss_fn(out, yb, cfg), out
 
-# %% ../nbs/03_train.ipynb 73
+# %% ../nbs/03_train.ipynb 76
 def advprop_examples(step_model, model, xb, yb, batches, cfg: TrainConfig, engine) -> torch.Tensor:
     "1-step PGD from a random start in the ε-ball, through the auxiliary BatchNorms; bounds in pixel units."
     std = torch.tensor(batches.std, device=xb.device, dtype=xb.dtype).view(1, -1, 1, 1)
@@ -303,7 +304,7 @@ def advprop_examples(step_model, model, xb, yb, batches, cfg: TrainConfig, engin
     adv = adv.detach() + step * grad.sign()
     return adv.clamp(xb - eps, xb + eps).clamp(lo, hi).detach()
 
-# %% ../nbs/03_train.ipynb 76
+# %% ../nbs/03_train.ipynb 79
 def advprop_loss(step_model, model: nn.Module, xb: torch.Tensor, yb: torch.Tensor, batches: Batches,
                  cfg: TrainConfig, engine: Engine) -> tuple[torch.Tensor, torch.Tensor]:
     "The mean of the clean and the adversarial loss, each through its own BatchNorms; and the clean logits."
@@ -312,7 +313,7 @@ def advprop_loss(step_model, model: nn.Module, xb: torch.Tensor, yb: torch.Tenso
     adv_loss = loss_fn(_forward_aux(step_model, model, x_adv, engine), yb, cfg)
     return 0.5 * (loss + adv_loss), out
 
-# %% ../nbs/03_train.ipynb 79
+# %% ../nbs/03_train.ipynb 82
 def _update(opt: torch.optim.Optimizer, loss: torch.Tensor, masked: MaskedParams|None):
     "One optimizer step down `loss`'s gradient, then the pruned weights back to exactly zero."
     opt.zero_grad(set_to_none=True)
@@ -320,7 +321,7 @@ def _update(opt: torch.optim.Optimizer, loss: torch.Tensor, masked: MaskedParams
     opt.step()
     if masked is not None: masked.zero_pruned_()
 
-# %% ../nbs/03_train.ipynb 82
+# %% ../nbs/03_train.ipynb 85
 def train_step(step_model, model: nn.Module, opt: torch.optim.Optimizer, masked: MaskedParams|None,
                xb: torch.Tensor, yb: torch.Tensor, batches: Batches, cfg: TrainConfig,
                engine: Engine) -> tuple[torch.Tensor, torch.Tensor]:
@@ -330,7 +331,7 @@ def train_step(step_model, model: nn.Module, opt: torch.optim.Optimizer, masked:
     _update(opt, loss, masked)
     return loss, out
 
-# %% ../nbs/03_train.ipynb 85
+# %% ../nbs/03_train.ipynb 88
 def train_epoch(step_model, model: nn.Module, opt: torch.optim.Optimizer, masked: MaskedParams|None,
                 batches: Batches, cfg: TrainConfig, engine: Engine) -> tuple[float, float]:
     "One pass over `batches`, a `train_step` per batch; the mean loss and the training accuracy."
@@ -342,66 +343,66 @@ def train_epoch(step_model, model: nn.Module, opt: torch.optim.Optimizer, masked
         seen += len(yb)
     return loss_sum.item() / max(1, seen), correct.item() / max(1, seen)
 
-# %% ../nbs/03_train.ipynb 89
+# %% ../nbs/03_train.ipynb 92
 def _check_start(start_epoch: int, cfg: TrainConfig):
     "Refuse a first epoch outside the schedule."
     if not 0 <= start_epoch < cfg.epochs:
         raise ValueError(f"start_epoch={start_epoch} must lie in [0, epochs={cfg.epochs}): "
                          "rewind to an epoch before the end.")
 
-# %% ../nbs/03_train.ipynb 92
+# %% ../nbs/03_train.ipynb 95
 def _eval_due(done: int, cfg: TrainConfig) -> bool:
     "Whether to evaluate after `done` epochs: at the end, and every `cfg.eval_every` epochs."
     return done == cfg.epochs or bool(cfg.eval_every and done % cfg.eval_every == 0)
 
-# %% ../nbs/03_train.ipynb 95
+# %% ../nbs/03_train.ipynb 98
 def _evaluation(model: nn.Module, test: tuple, batches: Batches, engine: Engine) -> dict:
     "`evaluate` on `test` (normalised as `batches`), with the seconds it took as `eval_seconds`."
     t0 = time.time()
     result = evaluate(model, *test, batches.mean, batches.std, engine)
     return {**result, "eval_seconds": time.time() - t0}
 
-# %% ../nbs/03_train.ipynb 98
+# %% ../nbs/03_train.ipynb 101
 def _epoch_row(epoch: int, cfg: TrainConfig, loss: float, train_acc: float, seconds: float) -> dict:
     "The history row of `epoch` (0-based): its number from 1, learning rate, loss, accuracy and time."
     return {"epoch": epoch + 1, "lr": cosine_lr(epoch, cfg), "loss": loss, "train_acc": train_acc,
             "train_seconds": seconds}
 
-# %% ../nbs/03_train.ipynb 101
+# %% ../nbs/03_train.ipynb 104
 def _postfix(loss: float, test_acc: float|None = None) -> dict:
     "The numbers the progress bar shows: the loss, and the test accuracy where there is one."
     return {"loss": f"{loss:.3f}", **({"test_acc": f"{test_acc:.3f}"} if test_acc is not None else {})}
 
-# %% ../nbs/03_train.ipynb 104
+# %% ../nbs/03_train.ipynb 107
 def _state(model_state: dict, opt_state: dict, batches, epoch: int, history: list) -> dict:
     "A round checkpoint: weights, optimizer state, batch generator, the epochs done and their history."
     return {"model": model_state, "opt": opt_state, "rng": batches.g.get_state(), "epoch": epoch,
             "history": history}
 
-# %% ../nbs/03_train.ipynb 105
+# %% ../nbs/03_train.ipynb 108
 def _restore(state: dict, model: nn.Module, batches) -> tuple[list, int]:
     "Load a round checkpoint's weights and generator into `model` and `batches`; its history and epochs done."
     model.load_state_dict(state["model"])
     batches.g.set_state(state["rng"].cpu())
     return list(state["history"]), state["epoch"]
 
-# %% ../nbs/03_train.ipynb 108
+# %% ../nbs/03_train.ipynb 111
 def _load_checkpoint(path, engine: Engine) -> dict|None:
     "The round checkpoint at `path` on the engine's device; None without a path or before one was written."
     if path is None or not Path(path).exists(): return None
     return load_checked(path, "round-checkpoint", map_location=engine.dev)
 
-# %% ../nbs/03_train.ipynb 111
+# %% ../nbs/03_train.ipynb 114
 def _save_due(done: int, cfg: TrainConfig, last_save: float, minutes: float) -> bool:
     "Whether to save the round's state after `done` epochs: not after the last, `minutes` after the last save."
     return done < cfg.epochs and time.time() - last_save >= 60 * minutes
 
-# %% ../nbs/03_train.ipynb 114
+# %% ../nbs/03_train.ipynb 117
 def _has_aux_bn(model: nn.Module) -> bool:
     "Whether `model` has AdvProp's auxiliary BatchNorms."
     return any(isinstance(m, DualBatchNorm2d) for m in model.modules())
 
-# %% ../nbs/03_train.ipynb 117
+# %% ../nbs/03_train.ipynb 120
 def train(model: nn.Module,
           batches: Batches,             # the training set on the device
           cfg: TrainConfig,
