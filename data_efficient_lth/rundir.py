@@ -14,12 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 import torch
+from fastcore.basics import patch
 
-from .data import ImageData, load_dataset, subset_indices, long_tail_counts, class_sizes, train_stats
+from .data import (ImageData, load_dataset, subset_indices, long_tail_counts, class_sizes,
+                                     train_stats)
 from .models import get_model, ARCHS, STEMS
 from .augment import policy_name
-from .files import (save_atomic, load_checked, write_json_atomic, CheckpointError, round_dir, rounds_done,
-                                      CONFIG, SUBSET, REWIND, MASK, WEIGHTS, HISTORY, METRICS, CHECKPOINT)
+from .files import (save_atomic, load_checked, write_json_atomic, CheckpointError, round_dir,
+                                      rounds_done, CONFIG, SUBSET, REWIND, MASK, WEIGHTS, HISTORY, METRICS,
+                                      CHECKPOINT)
 from .prune import Mask, PRUNERS
 from .train import TrainConfig, Engine, device_name
 
@@ -31,51 +34,38 @@ class IMPConfig:
     dataset_kwargs: dict|None = None # extra arguments for the dataset loader (e.g. synthetic's shape)
     per_class: int|None = None       # k training images per class ...
     fraction: float|None = None      # ... or this fraction of each class (neither: the whole training set)
-    imbalance: float|None = None     # long-tailed subset: smallest/largest class (the largest has per_class or all its images)
+    imbalance: float|None = None     # long-tailed subset: smallest/largest class size (largest: per_class or all)
     profile: str = "exp"             # long-tail profile: "exp" or "step"
-    arch: str = "resnet18"          # the network: resnet18 (the paper's), resnet34 or resnet50
-    stem: str = "auto"               # "small" (32/64-px images), "full" (224-px) or "auto" (the dataset's: `ImageData.stem`)
+    arch: str = "resnet18"           # the network: resnet18 (the paper's), resnet34 or resnet50
+    stem: str = "auto"               # "small" (32/64-px images), "full" (224-px) or "auto" (the dataset's)
     width: float = 1.0               # width multiplier of the base 64 channels
     head: str = "linear"             # classifier: "linear", "cosine" (cosine softmax) or "tvmf" (t-vMF, κ 16)
-    rounds: int = 15                 # pruning rounds after the dense round 0 (15: the paper's 16 trainings, down to 3.5%)
+    rounds: int = 15                 # pruning rounds after round 0 (15: the paper's 16 trainings, down to 3.5%)
     prune_rate: float = 0.2          # fraction of the remaining weights pruned per round
     prune: str = "magnitude"         # "magnitude" (IMP) or "random" (the random-pruning baseline)
     prune_linear: bool = False       # also prune Linear weights (the paper does not)
     rewind_epoch: int = 2            # rewind to the state after this many epochs (0: the initial weights)
-    rewind_to: str = "epoch"         # "epoch": the state after `rewind_epoch` epochs; "trained": round 0's trained weights (whole schedule again)
-    init: str|None = None            # path of a local checkpoint (pretrained backbone) for the initial weights; stem and head stay fresh
-    init_stem: bool = False          # with init: load the checkpoint's stem (conv + BN) too; needs a stem of its shape (ImageNet's: stem="full")
+    rewind_to: str = "epoch"         # "epoch": the state after `rewind_epoch` epochs; "trained": round 0's end
+    init: str|None = None            # a local pretrained checkpoint to start from (stem and head stay fresh)
+    init_stem: bool = False          # with init, load its stem (conv + BN) too (an ImageNet one: stem="full")
     epochs: int = 200                # training epochs of every round (round ≥ 1 resumes at the rewind epoch)
     lr: float = 0.1                  # peak learning rate of SGD, cosine-annealed to 0 over the epochs
     momentum: float = 0.9            # SGD momentum
     weight_decay: float = 5e-4       # L2 weight decay
     batch_size: int = 100            # training batch size
-    augment: str = "base"            # augmentation policy: none, base, contrastive, randaugment, autoaugment, each optionally +blur
+    augment: str = "base"            # none, base, contrastive, randaugment or autoaugment, each optionally +blur
     aux_cosine: float = 0.0          # weight of the cosine-embedding auxiliary loss (0: off)
-    ce_weight: float = 1.0           # weight of the cross-entropy (the release's cosine-embedding runs: ce_weight=0.1, aux_cosine=1)
-    advprop: bool = False            # AdvProp: auxiliary BatchNorms trained on 1-step PGD examples (ε 8/255, step 2/255)
-    eval_every: int = 0              # also evaluate every k epochs (best-epoch accuracy is then reported, labelled as chosen on the test set)
+    ce_weight: float = 1.0           # weight of the cross-entropy
+    advprop: bool = False            # AdvProp: auxiliary BatchNorms on 1-step PGD examples (ε 8/255, step 2/255)
+    eval_every: int = 0              # also evaluate every k epochs (then best-epoch accuracy is reported too)
     precision: str = "auto"          # "auto" (bf16 where the device computes it natively), "bf16" or "fp32"
-    seed: int = 0                    # seed of the subset, the initial weights, the data order and the augmentation
+    seed: int = 0                    # seed of the subset, initial weights, data order and augmentation
     data_id: str|None = None         # fingerprint of data passed in by the user
 
     def __post_init__(self):
-        def need(ok, msg):
-            if not ok: raise ValueError(msg)
-        need(isinstance(self.rounds, int) and self.rounds >= 0, f"rounds={self.rounds!r}: expected a whole number of pruning rounds ≥ 0 (0 trains only the dense network).")
-        need(0 < self.prune_rate < 1, f"prune_rate={self.prune_rate}: expected a fraction of the remaining weights in (0, 1), e.g. 0.2.")
-        need(self.prune in PRUNERS, f"prune={self.prune!r}: expected one of {', '.join(map(repr, PRUNERS))}.")
-        need(self.arch in ARCHS, f"Unknown architecture {self.arch!r}. Known: {', '.join(ARCHS)}.")
-        need(self.stem in STEMS or self.stem == "auto", f"stem={self.stem!r}: expected 'small' (3×3, stride 1, no max-pool), 'full' (7×7 stride 2 + max-pool) or 'auto'.")
-        need(self.rewind_to in ("epoch", "trained"), f"rewind_to={self.rewind_to!r}: expected 'epoch' (rewind_epoch=0 for the initial weights) or 'trained'.")
-        self.augment = policy_name(self.augment)
-        need(isinstance(self.epochs, int) and self.epochs >= 1, f"epochs={self.epochs!r}: expected a whole number of training epochs ≥ 1.")
-        need(isinstance(self.rewind_epoch, int) and 0 <= self.rewind_epoch < self.epochs,
-             f"rewind_epoch={self.rewind_epoch!r}: expected 0 to {max(0, self.epochs - 1)}, an epoch before the end of training (epochs={self.epochs}).")
-        need(self.per_class is None or self.fraction is None, "Give per_class= or fraction=, not both.")
-        need(self.profile in ("exp", "step"), f"profile={self.profile!r}: expected 'exp' or 'step'.")
-        need(self.precision in ("auto", "bf16", "fp32"), f"precision={self.precision!r}: expected 'auto', 'bf16' or 'fp32'.")
-        need(self.init or not self.init_stem, "init_stem=True loads a checkpoint's stem: give the checkpoint too, init='path/to/checkpoint.pt'.")
+        _check_pruning(self)
+        self.augment = policy_name(self.augment)   # its canonical name; an unknown one is refused
+        _check_training(self)
         self.train_config()   # validates the recipe
 
     def train_config(self, **over) -> TrainConfig:
@@ -86,7 +76,42 @@ class IMPConfig:
 
     def to_json(self) -> dict: return json.loads(json.dumps(asdict(self)))
 
+# %% ../nbs/04_rundir.ipynb 7
+def _need(ok, message: str):
+    if not ok: raise ValueError(message)
+
+def _check_pruning(cfg: IMPConfig):
+    "Refuse a pruning schedule or network that cannot run: rounds, prune_rate, prune, arch, stem, rewind_to."
+    _need(isinstance(cfg.rounds, int) and cfg.rounds >= 0,
+          f"rounds={cfg.rounds!r}: expected a whole number of pruning rounds ≥ 0 "
+          "(0 trains only the dense network).")
+    _need(0 < cfg.prune_rate < 1,
+          f"prune_rate={cfg.prune_rate}: expected a fraction of the remaining weights in (0, 1), e.g. 0.2.")
+    _need(cfg.prune in PRUNERS, f"prune={cfg.prune!r}: expected one of {', '.join(map(repr, PRUNERS))}.")
+    _need(cfg.arch in ARCHS, f"Unknown architecture {cfg.arch!r}. Known: {', '.join(ARCHS)}.")
+    _need(cfg.stem in STEMS or cfg.stem == "auto",
+          f"stem={cfg.stem!r}: expected 'small' (3×3, stride 1, no max-pool), "
+          "'full' (7×7 stride 2 + max-pool) or 'auto'.")
+    _need(cfg.rewind_to in ("epoch", "trained"),
+          f"rewind_to={cfg.rewind_to!r}: expected 'epoch' (rewind_epoch=0 for the initial weights) "
+          "or 'trained'.")
+
 # %% ../nbs/04_rundir.ipynb 8
+def _check_training(cfg: IMPConfig):
+    "Refuse a training that cannot run: epochs, rewind_epoch, the subset's options, precision, init_stem."
+    _need(isinstance(cfg.epochs, int) and cfg.epochs >= 1,
+          f"epochs={cfg.epochs!r}: expected a whole number of training epochs ≥ 1.")
+    _need(isinstance(cfg.rewind_epoch, int) and 0 <= cfg.rewind_epoch < cfg.epochs,
+          f"rewind_epoch={cfg.rewind_epoch!r}: expected 0 to {max(0, cfg.epochs - 1)}, "
+          f"an epoch before the end of training (epochs={cfg.epochs}).")
+    _need(cfg.per_class is None or cfg.fraction is None, "Give per_class= or fraction=, not both.")
+    _need(cfg.profile in ("exp", "step"), f"profile={cfg.profile!r}: expected 'exp' or 'step'.")
+    _need(cfg.precision in ("auto", "bf16", "fp32"),
+          f"precision={cfg.precision!r}: expected 'auto', 'bf16' or 'fp32'.")
+    _need(cfg.init or not cfg.init_stem,
+          "init_stem=True loads a checkpoint's stem: give the checkpoint too, init='path/to/checkpoint.pt'.")
+
+# %% ../nbs/04_rundir.ipynb 11
 STREAMS = {"round": 0, "finetune": 500, "reinit": 700}   # offset of each purpose inside the run seed's block
 
 def stream_seed(run_seed: int, purpose: str, round_number: int = 0) -> int:
@@ -94,43 +119,54 @@ def stream_seed(run_seed: int, purpose: str, round_number: int = 0) -> int:
     if purpose not in STREAMS: raise ValueError(f"purpose={purpose!r}: expected one of {', '.join(STREAMS)}.")
     return run_seed * 1000 + STREAMS[purpose] + round_number
 
-# %% ../nbs/04_rundir.ipynb 11
+# %% ../nbs/04_rundir.ipynb 14
 def fingerprint(data: ImageData) -> str:
     "A short hash of a dataset's images and labels."
-    h = hashlib.sha1()
-    for t in (data.x_train, data.y_train, data.x_test, data.y_test):
-        if t is not None: h.update(str(tuple(t.shape)).encode()); h.update(t.contiguous().numpy().tobytes())
-    return h.hexdigest()[:16]
+    digest = hashlib.sha1()
+    for tensor in (data.x_train, data.y_train, data.x_test, data.y_test):
+        if tensor is None: continue
+        digest.update(str(tuple(tensor.shape)).encode())
+        digest.update(tensor.contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
 
+# %% ../nbs/04_rundir.ipynb 17
 def as_data(data) -> ImageData:
     "`data` as an ImageData: an ImageData, or a tuple (x_train, y_train[, x_test, y_test])."
     if isinstance(data, ImageData): return data
     if isinstance(data, (tuple, list)) and len(data) in (2, 4): return ImageData(*data)
-    raise TypeError("data: expected ImageData(x_train, y_train, x_test, y_test) or a tuple (x_train, y_train, x_test, y_test).")
+    raise TypeError("data: expected ImageData(x_train, y_train, x_test, y_test) "
+                    "or a tuple (x_train, y_train, x_test, y_test).")
 
+# %% ../nbs/04_rundir.ipynb 20
+def _subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
+    "The training indices `cfg` asks for, drawn from its seed."
+    labels, n_classes = data.y_train, data.num_classes
+    if cfg.imbalance is not None:
+        largest = cfg.per_class or max(class_sizes(labels, n_classes))
+        counts = long_tail_counts(largest, n_classes, cfg.imbalance, cfg.profile)
+        sizes = class_sizes(labels, n_classes)
+        short = [c for c in range(n_classes) if counts[c] > sizes[c]]
+        if short:
+            raise ValueError(f"A long-tailed subset with {counts[short[0]]} images of class {short[0]} "
+                             f"needs more than its {sizes[short[0]]}: lower per_class.")
+        return subset_indices(labels, counts=counts, num_classes=n_classes, seed=cfg.seed)
+    if cfg.per_class is None and cfg.fraction is None: return torch.arange(len(labels))
+    return subset_indices(labels, per_class=cfg.per_class, fraction=cfg.fraction, num_classes=n_classes,
+                          seed=cfg.seed)
+
+# %% ../nbs/04_rundir.ipynb 23
 def choose_subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
     "The training indices the config asks for; refused where they would leave no test images."
     if len(data.x_train) == 0:
-        raise ValueError(f"{data.name} has no training images: it is a test set (as cifar10c, cifar102). Evaluate a run on it "
-                         "(robust.robustness(run, shift=...)) instead of training on it.")
-    idx = _subset(data, cfg)
-    if data.x_test is None and len(idx) == len(data.x_train):
-        raise ValueError(f"No test images are left: {cfg.dataset} has no test split and the subset takes every image. Choose a smaller per_class=, or fraction= below 1.")
-    return idx
+        raise ValueError(f"{data.name} has no training images: it is a test set (as cifar10c, cifar102). "
+                         "Evaluate a run on it (robust.robustness(run, shift=...)) instead of training on it.")
+    picked = _subset(data, cfg)
+    if data.x_test is None and len(picked) == len(data.x_train):
+        raise ValueError(f"No test images are left: {cfg.dataset} has no test split and the subset takes "
+                         "every image. Choose a smaller per_class=, or fraction= below 1.")
+    return picked
 
-def _subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
-    y, C = data.y_train, data.num_classes
-    if cfg.imbalance is not None:
-        n_max = cfg.per_class or max(class_sizes(y, C))
-        counts = long_tail_counts(n_max, C, cfg.imbalance, cfg.profile)
-        sizes = class_sizes(y, C)
-        short = [c for c in range(C) if counts[c] > sizes[c]]
-        if short: raise ValueError(f"A long-tailed subset with {counts[short[0]]} images of class {short[0]} needs more than its {sizes[short[0]]}: lower per_class.")
-        return subset_indices(y, counts=counts, num_classes=C, seed=cfg.seed)
-    if cfg.per_class is None and cfg.fraction is None: return torch.arange(len(y))
-    return subset_indices(y, per_class=cfg.per_class, fraction=cfg.fraction, num_classes=C, seed=cfg.seed)
-
-# %% ../nbs/04_rundir.ipynb 15
+# %% ../nbs/04_rundir.ipynb 27
 def pack_state(state: dict, mask: Mask) -> dict:
     "A state dict with masked weights stored as their surviving values only."
     return {"dense": {k: v.cpu() for k, v in state.items() if k not in mask},
@@ -139,102 +175,150 @@ def pack_state(state: dict, mask: Mask) -> dict:
 def unpack_state(packed: dict, mask: Mask) -> dict:
     "Inverse of `pack_state`."
     state = dict(packed["dense"])
-    for k, v in packed["packed"].items():
-        w = torch.zeros(mask[k].shape, dtype=v.dtype); w[mask[k]] = v; state[k] = w
+    for k, survivors in packed["packed"].items():
+        weight = torch.zeros(mask[k].shape, dtype=survivors.dtype)
+        weight[mask[k]] = survivors
+        state[k] = weight
     return state
 
-# %% ../nbs/04_rundir.ipynb 18
+# %% ../nbs/04_rundir.ipynb 30
 def _read_subset_file(out) -> dict: return json.loads((Path(out) / SUBSET).read_text())
 def _read_subset(out) -> torch.Tensor: return torch.tensor(_read_subset_file(out)["train"])
 
-def build_model(cfg: IMPConfig, data: ImageData, device="cpu"):
-    "A fresh network for `cfg` and `data`, initialised from the global RNG."
-    return get_model(cfg.arch, data.stem if cfg.stem == "auto" else cfg.stem, data.channels, data.num_classes, cfg.width,
-                     cfg.head, cfg.advprop).to(device)
-
-# %% ../nbs/04_rundir.ipynb 19
-def _write_subset(out: Path, data: ImageData, picked: torch.Tensor, y_train: torch.Tensor, y_test: torch.Tensor):
-    "subset.json: the training indices, their class counts and normalisation, and the test set's majority share (chance)."
+# %% ../nbs/04_rundir.ipynb 31
+def _write_subset(out: Path, data: ImageData, picked: torch.Tensor,
+                  y_train: torch.Tensor,   # the labels of the picked images
+                  y_test: torch.Tensor):
+    "subset.json: the training indices, their class counts and normalisation, the test set's chance level."
     mean, std = train_stats(data, picked)
-    record = {"train": picked.tolist(), "counts": class_sizes(y_train, data.num_classes), "mean": list(mean), "std": list(std),
-              "chance": float(torch.bincount(y_test).max()) / len(y_test)}
+    record = {"train": picked.tolist(), "counts": class_sizes(y_train, data.num_classes),
+              "mean": list(mean), "std": list(std),
+              "chance": float(torch.bincount(y_test).max()) / len(y_test)}   # the majority class's share
     write_json_atomic(record, Path(out) / SUBSET)
 
-# %% ../nbs/04_rundir.ipynb 22
-def _save_round(folder: Path, model, mask: Mask, hist: list, tcfg: TrainConfig, engine: Engine, seconds: float, **extra) -> dict:
+# %% ../nbs/04_rundir.ipynb 34
+def build_model(cfg: IMPConfig, data: ImageData, device="cpu"):
+    "A fresh network for `cfg` and `data`, initialised from the global RNG."
+    stem = data.stem if cfg.stem == "auto" else cfg.stem
+    model = get_model(cfg.arch, stem, data.channels, data.num_classes, cfg.width, cfg.head, cfg.advprop)
+    return model.to(device)
+
+def _seeded_model(cfg: IMPConfig, data: ImageData, seed: int, device="cpu"):
+    "`build_model` drawn from `seed`; the caller's random state stays as it was."
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build_model(cfg, data, device)
+
+# %% ../nbs/04_rundir.ipynb 37
+def _save_round(folder: Path, model, mask: Mask, history: list, train_cfg: TrainConfig, engine: Engine,
+                seconds: float, **extra) -> dict:
     "Write weights, history and (last) metrics.json into `folder`; returns the metrics."
-    metrics = {**extra, "test_acc": hist[-1]["test_acc"], "test_loss": hist[-1]["test_loss"], "train_acc": hist[-1]["train_acc"],
-               "train_loss": hist[-1]["loss"], "epochs": len(hist), "seconds": seconds,
-               "train_seconds": sum(h["train_seconds"] for h in hist), "eval_seconds": sum(h.get("eval_seconds", 0) for h in hist),
+    last = history[-1]
+    metrics = {**extra, "test_acc": last["test_acc"], "test_loss": last["test_loss"],
+               "train_acc": last["train_acc"], "train_loss": last["loss"],
+               "epochs": len(history), "seconds": seconds,
+               "train_seconds": sum(h["train_seconds"] for h in history),
+               "eval_seconds": sum(h.get("eval_seconds", 0) for h in history),
                "engine": engine.describe(), "device": device_name(engine.dev)}
-    if tcfg.eval_every: metrics["best_epoch_test_acc_chosen_on_test"] = max(h["test_acc"] for h in hist if "test_acc" in h)
-    save_atomic(pack_state({k: v.detach().cpu() for k, v in model.state_dict().items()}, mask), folder / WEIGHTS, "weights")
-    write_json_atomic(hist, folder / HISTORY)
+    if train_cfg.eval_every:
+        metrics["best_epoch_test_acc_chosen_on_test"] = max(h["test_acc"] for h in history if "test_acc" in h)
+    weights = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    save_atomic(pack_state(weights, mask), folder / WEIGHTS, "weights")
+    write_json_atomic(history, folder / HISTORY)
     write_json_atomic(metrics, folder / METRICS)      # done from here on
     (folder / CHECKPOINT).unlink(missing_ok=True)
     return metrics
 
-# %% ../nbs/04_rundir.ipynb 24
+# %% ../nbs/04_rundir.ipynb 39
 def git_commit() -> str|None:
-    "HEAD of the checkout the package runs from ('…-dirty' with uncommitted changes); None when installed from a wheel."
+    "HEAD of the package's checkout ('…-dirty' with uncommitted changes); None when installed from a wheel."
     import data_efficient_lth
     checkout = Path(data_efficient_lth.__file__).resolve().parent.parent
     if not (checkout / ".git").exists(): return None
+    git = ["git", "-C", str(checkout)]
     try:
-        head = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(checkout), "status", "--porcelain", "--untracked-files=no"],
+        head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"],
                                capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired): return None
     if head.returncode != 0: return None
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
+# %% ../nbs/04_rundir.ipynb 41
 def provenance(engine: Engine) -> dict:
     "What a run is made with: package, torch and Python versions, the device and its engine, the git commit."
     from data_efficient_lth import __version__
     return {"package_version": __version__, "torch": torch.__version__, "python": platform.python_version(),
             "device": device_name(engine.dev), "engine": engine.describe(), "git_commit": git_commit()}
 
+# %% ../nbs/04_rundir.ipynb 44
 def config_record(old: dict, cfg: IMPConfig, made_by: dict) -> dict:
     "config.json's content: the configuration, what made the run, and each other environment that continued it."
     record = {"config": cfg.to_json(), "package": "data_efficient_lth",
-              "made_by": old.get("made_by") if old else made_by, "continued_by": list(old.get("continued_by", []))}
-    if old and made_by not in (record["made_by"], *record["continued_by"]): record["continued_by"].append(made_by)
+              "made_by": old.get("made_by") if old else made_by,
+              "continued_by": list(old.get("continued_by", []))}
+    if old and made_by not in (record["made_by"], *record["continued_by"]):
+        record["continued_by"].append(made_by)
     return record
 
-# %% ../nbs/04_rundir.ipynb 26
+# %% ../nbs/04_rundir.ipynb 47
+def _saved_config(config_file: Path) -> tuple[dict, dict]:
+    "config.json's record, and its configuration in today's form."
+    try:
+        old = json.loads(config_file.read_text())
+        saved = old["config"]
+    except Exception as e:
+        raise CheckpointError(f"{config_file} is unreadable ({e}): this is not a usable run directory. "
+                              "Choose another out=.") from None
+    # older files: fields added since take their defaults, True → "base"
+    try: saved = IMPConfig(**saved).to_json()
+    except Exception: pass
+    return old, saved
+
+def _refuse_other_config(out: Path, saved: dict, new: dict):
+    "Refuse a run directory whose configuration differs from `new` in anything but `rounds`."
+    diff = [k for k in sorted(set(saved) | set(new)) if k != "rounds" and saved.get(k) != new.get(k)]
+    if diff:
+        raise ValueError(f"{out} holds a run with another configuration: " +
+                         ", ".join(f"{k}={saved.get(k)!r} there, {new.get(k)!r} now" for k in diff) +
+                         ". Nothing was changed. Use another out= for this configuration, "
+                         f"or delete {out} to start over.")
+
+# %% ../nbs/04_rundir.ipynb 50
+def _claim_empty(out: Path):
+    "Refuse a directory that holds anything but a half-written config.json; remove that."
+    if not (out.exists() and any(out.iterdir())): return
+    # what a run killed while writing its config.json left
+    half_written = [p for p in out.glob(f".{CONFIG}.*.tmp") if p.is_file()]
+    held = sorted(p.name for p in out.iterdir() if p not in half_written)
+    if held:
+        raise ValueError(f"{out} exists and is not a data_efficient_lth run directory "
+                         f"(it holds {', '.join(held[:5])}). "
+                         "Nothing was changed: choose a new or empty directory for out=.")
+    for p in half_written: p.unlink()      # nothing of that run was kept: start it afresh
+
+# %% ../nbs/04_rundir.ipynb 52
 def _check_out(out: Path, cfg: IMPConfig, made_by: dict):
-    "Refuse a directory that is not this run's; write config.json for a new one (with `made_by`, see `provenance`)."
-    cfile, old = out / CONFIG, {}
-    if cfile.exists():
-        try: old = json.loads(cfile.read_text()); saved = old["config"]
-        except Exception as e: raise CheckpointError(f"{cfile} is unreadable ({e}): this is not a usable run directory. Choose another out=.") from None
-        try: saved = IMPConfig(**saved).to_json()       # older files: fields added since take their defaults, True → "base"
-        except Exception: pass
-        new = cfg.to_json()
-        diff = [k for k in sorted(set(saved) | set(new)) if k != "rounds" and saved.get(k) != new.get(k)]
-        if diff:
-            raise ValueError(f"{out} holds a run with another configuration: " +
-                             ", ".join(f"{k}={saved.get(k)!r} there, {new.get(k)!r} now" for k in diff) +
-                             f". Nothing was changed. Use another out= for this configuration, or delete {out} to start over.")
-    elif out.exists() and any(out.iterdir()):
-        half_written = [p for p in out.glob(f".{CONFIG}.*.tmp") if p.is_file()]   # a run killed while writing its config.json
-        held = sorted(p.name for p in out.iterdir() if p not in half_written)
-        if held:
-            raise ValueError(f"{out} exists and is not a data_efficient_lth run directory (it holds {', '.join(held[:5])}). "
-                             "Nothing was changed: choose a new or empty directory for out=.")
-        for p in half_written: p.unlink()                           # nothing of that run was kept: start it afresh
+    "Refuse a directory that is not this run's; write or update its config.json (`made_by`: see `provenance`)."
+    config_file, old, saved, new = out / CONFIG, {}, None, cfg.to_json()
+    if config_file.exists():
+        old, saved = _saved_config(config_file)
+        _refuse_other_config(out, saved, new)
+    else: _claim_empty(out)
     record = config_record(old, cfg, made_by)
-    if old and saved == new: record["config"] = old["config"]    # the same run: its file keeps the form it was written in
-    if record == old: return                                        # same run, same rounds, same environment: left as it is
+    if old and saved == new: record["config"] = old["config"]   # the same run keeps the form it was written in
+    if record == old: return                                   # same rounds, same environment: left as it is
     out.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(record, cfile)
+    write_json_atomic(record, config_file)
 
+# %% ../nbs/04_rundir.ipynb 55
 def default_out(cfg: IMPConfig) -> Path:
-    "runs/<dataset>-<subset>-<arch>-<stem>-seed<seed>: a readable default name."
-    sub = (f"k{cfg.per_class}" if cfg.per_class else f"f{cfg.fraction}" if cfg.fraction else "all") + (f"-lt{cfg.imbalance}{cfg.profile}" if cfg.imbalance else "")
-    return Path("runs") / f"{cfg.dataset}-{sub}-{cfg.arch}-{cfg.stem}-{cfg.prune}-seed{cfg.seed}"
+    "runs/<dataset>-<subset>-<arch>-<stem>-<prune>-seed<seed>: a readable default name."
+    subset = f"k{cfg.per_class}" if cfg.per_class else f"f{cfg.fraction}" if cfg.fraction else "all"
+    if cfg.imbalance: subset += f"-lt{cfg.imbalance}{cfg.profile}"
+    return Path("runs") / f"{cfg.dataset}-{subset}-{cfg.arch}-{cfg.stem}-{cfg.prune}-seed{cfg.seed}"
 
-# %% ../nbs/04_rundir.ipynb 29
+# %% ../nbs/04_rundir.ipynb 58
 RESULT_COLUMNS = {   # metrics.json key: (column name for reading, scale, decimals)
     "remaining": ("remaining %", 1, 1), "density": ("density %", 1, 1), "test_acc": ("test acc %", 100, 2),
     "best_epoch_test_acc_chosen_on_test": ("best epoch's test acc % (chosen on test)", 100, 2),
@@ -242,7 +326,7 @@ RESULT_COLUMNS = {   # metrics.json key: (column name for reading, scale, decima
     "epochs": ("epochs", 1, 0), "seconds": ("seconds", 1, 1)}
 
 def results_table(results: pd.DataFrame) -> pd.DataFrame:
-    "Results for reading: percentages, rounded, named columns; `density` only where it differs from `remaining`, no engine."
+    "Results for reading: percentages, rounded, named columns; `density` only where it says more, no engine."
     table = pd.DataFrame(index=results.index)
     for key, (name, scale, decimals) in RESULT_COLUMNS.items():
         if key not in results: continue
@@ -251,100 +335,153 @@ def results_table(results: pd.DataFrame) -> pd.DataFrame:
     if "epochs" in table: table["epochs"] = table["epochs"].astype(int)
     return table
 
-# %% ../nbs/04_rundir.ipynb 32
+# %% ../nbs/04_rundir.ipynb 61
 class Run:
     "An IMP run directory: its config, results, masks, weights and tickets."
     def __init__(self, path, data: ImageData|None = None, root=None):   # root: where an on-disk dataset lives
         self.dir, self.root = Path(path), root
-        cfile = self.dir / CONFIG
-        if not cfile.exists(): raise FileNotFoundError(f"{self.dir} is not an IMP run directory (no config.json).")
-        self.config = IMPConfig(**json.loads(cfile.read_text())["config"])
+        config_file = self.dir / CONFIG
+        if not config_file.exists():
+            raise FileNotFoundError(f"{self.dir} is not an IMP run directory (no config.json).")
+        self.config = IMPConfig(**json.loads(config_file.read_text())["config"])
         self._data, self._ready = data, False
 
-    # --- what is on disk
     @property
     def rounds_done(self) -> list[int]:
+        "The finished rounds, in order."
         return rounds_done(self.dir)
-    def metrics(self, r: int) -> dict: return json.loads((round_dir(self.dir, r) / METRICS).read_text())
-    @property
-    def results(self) -> pd.DataFrame:
-        "One row per finished round."
-        rows = [self.metrics(r) for r in self.rounds_done]
-        return pd.DataFrame(rows).set_index("round") if rows else pd.DataFrame(columns=["remaining", "test_acc"])
-    @property
-    def table(self) -> pd.DataFrame:
-        "`results` for reading: percentages, rounded, named columns (what `dlth show` prints)."
-        return results_table(self.results)
-    def history(self, r: int) -> pd.DataFrame:
-        "Per-epoch training history of round `r`."
-        return pd.DataFrame(json.loads((round_dir(self.dir, r) / HISTORY).read_text()))
-    @property
-    def subset(self) -> torch.Tensor:
-        "Indices of the training images in the dataset's training pool."
-        return _read_subset(self.dir)
-    def mask(self, r: int) -> Mask: return Mask.load(round_dir(self.dir, r) / MASK)
-    def state(self, r: int) -> dict:
-        "Trained weights (state dict) of round `r`."
-        return unpack_state(load_checked(round_dir(self.dir, r) / WEIGHTS, "weights"), self.mask(r))
-    def rewind_state(self) -> dict: return load_checked(self.dir / REWIND, "rewind")["state"]
 
-    # --- models
-    def data(self) -> ImageData:
-        "The run's dataset (for your own data, pass it to `Run(path, data=...)`), normalised as the run trained."
-        if self._ready: return self._data
-        d = self._data
-        if d is None:
-            if self.config.dataset == "custom": raise ValueError("This run trained on data passed in: give it again, Run(path, data=...).")
-            d = load_dataset(self.config.dataset, root=self.root, **(self.config.dataset_kwargs or {}))
-        if self.config.data_id and fingerprint(d) != self.config.data_id:
-            raise ValueError("The data given differs from the data this run trained on (fingerprints differ).")
-        st = _read_subset_file(self.dir) if (self.dir / SUBSET).exists() else {}
-        if "mean" in st:          # the normalisation the run trained with (runs written before it was recorded: the dataset's)
-            d = copy.copy(d); d.mean, d.std = tuple(st["mean"]), tuple(st["std"])
-        self._data, self._ready = d, True
-        return d
-    def new_model(self, device="cpu"): return build_model(self.config, self.data(), device)
-    def model(self, r: int, device="cpu"):
-        "The trained network of round `r` (round 0: dense)."
-        m = self.new_model(device); m.load_state_dict(self.state(r)); return m
-    def start_state(self) -> dict:
-        "The weights a pruned round starts from: the rewind state, or round 0's trained weights with `rewind_to='trained'`."
-        return self.state(0) if self.config.rewind_to == "trained" else self.rewind_state()
-    def ticket(self, r: int, device="cpu"):
-        "Round `r`'s ticket before training: the start state (rewind weights) with round `r`'s mask applied."
-        m = self.new_model(device); m.load_state_dict(self.start_state()); return self.mask(r).apply_(m)
-
-    # --- summary
-    def best(self) -> pd.Series|None:
-        "The pruned round (≥ 1) with the highest final test accuracy; chosen on the test set."
-        res = self.results
-        res = res[res.index >= 1]
-        return None if res.empty else res.loc[res["test_acc"].idxmax()]
-    def chance(self) -> float:
-        "Accuracy of always answering the test set's majority class (runs written before it was recorded: 1 / classes)."
-        st = _read_subset_file(self.dir)
-        return st.get("chance") or 1 / len(st["counts"])
-    def dense_learned(self) -> bool:
-        "Whether the dense network learned: its test accuracy is at least a tenth of the way from chance to 100%."
-        chance = self.chance()
-        return self.metrics(0)["test_acc"] >= chance + (1 - chance) / 10
-    def verdict(self) -> str:
-        "One line: dense vs the best ticket (no gain where the dense network did not learn)."
-        res = self.results
-        if 0 not in res.index: return "No round finished yet."
-        dense, b = res.loc[0, "test_acc"], self.best()
-        if not self.dense_learned():
-            return (f"dense {100 * dense:.1f}%: the dense network did not learn (chance is {100 * self.chance():.1f}%), so a gain over it "
-                    "means nothing and none is reported. Train longer (epochs=), or check the data, the labels and the learning rate.")
-        if b is None: return f"dense {100 * dense:.1f}%; no pruned round yet."
-        gain = 100 * (b["test_acc"] - dense)
-        return (f"dense {100 * dense:.1f}% · best ticket {100 * b['test_acc']:.1f}% at {b['remaining']:.1f}% of conv weights "
-                f"remaining (round {b.name}; chosen on the test set) · {gain:+.1f} points")
     def __repr__(self): return f"Run({str(self.dir)!r}, rounds done {self.rounds_done}, {self.config.dataset})"
 
-# %% ../nbs/04_rundir.ipynb 34
+# %% ../nbs/04_rundir.ipynb 64
+def _named_data(cfg: IMPConfig, root=None) -> ImageData:
+    "The registered dataset `cfg` names, with its options."
+    return load_dataset(cfg.dataset, root=root, **(cfg.dataset_kwargs or {}))
+
+@patch
+def data(self: Run) -> ImageData:
+    "The run's dataset (for your own data, pass it to `Run(path, data=...)`), normalised as the run trained."
+    if self._ready: return self._data
+    data = self._data
+    if data is None:
+        if self.config.dataset == "custom":
+            raise ValueError("This run trained on data passed in: give it again, Run(path, data=...).")
+        data = _named_data(self.config, self.root)
+    if self.config.data_id and fingerprint(data) != self.config.data_id:
+        raise ValueError("The data given differs from the data this run trained on (fingerprints differ).")
+    recorded = _read_subset_file(self.dir) if (self.dir / SUBSET).exists() else {}
+    if "mean" in recorded:      # runs written before the normalisation was recorded keep the dataset's
+        data = copy.copy(data)
+        data.mean, data.std = tuple(recorded["mean"]), tuple(recorded["std"])
+    self._data, self._ready = data, True
+    return data
+
+@patch
+def new_model(self: Run, device="cpu"):
+    "A fresh network of the run's shape, initialised from the global RNG."
+    return build_model(self.config, self.data(), device)
+
+# %% ../nbs/04_rundir.ipynb 67
+@patch
+def metrics(self: Run, r: int) -> dict:
+    "Round `r`'s results, as its metrics.json holds them."
+    return json.loads((round_dir(self.dir, r) / METRICS).read_text())
+
+@patch
+def history(self: Run, r: int) -> pd.DataFrame:
+    "Per-epoch training history of round `r`."
+    return pd.DataFrame(json.loads((round_dir(self.dir, r) / HISTORY).read_text()))
+
+@patch
+def mask(self: Run, r: int) -> Mask: return Mask.load(round_dir(self.dir, r) / MASK)
+
+@patch
+def state(self: Run, r: int) -> dict:
+    "Trained weights (state dict) of round `r`."
+    return unpack_state(load_checked(round_dir(self.dir, r) / WEIGHTS, "weights"), self.mask(r))
+
+@patch
+def rewind_state(self: Run) -> dict: return load_checked(self.dir / REWIND, "rewind")["state"]
+
+@patch(as_prop=True)
+def subset(self: Run) -> torch.Tensor:
+    "Indices of the training images in the dataset's training pool."
+    return _read_subset(self.dir)
+
+# %% ../nbs/04_rundir.ipynb 70
+@patch(as_prop=True)
+def results(self: Run) -> pd.DataFrame:
+    "One row per finished round."
+    rows = [self.metrics(r) for r in self.rounds_done]
+    return pd.DataFrame(rows).set_index("round") if rows else pd.DataFrame(columns=["remaining", "test_acc"])
+
+@patch(as_prop=True)
+def table(self: Run) -> pd.DataFrame:
+    "`results` for reading: percentages, rounded, named columns (what `dlth show` prints)."
+    return results_table(self.results)
+
+# %% ../nbs/04_rundir.ipynb 73
+@patch
+def model(self: Run, r: int, device="cpu"):
+    "The trained network of round `r` (round 0: dense)."
+    model = self.new_model(device)
+    model.load_state_dict(self.state(r))
+    return model
+
+@patch
+def start_state(self: Run) -> dict:
+    "Where a pruned round starts: the rewind state, or round 0's trained weights with `rewind_to='trained'`."
+    return self.state(0) if self.config.rewind_to == "trained" else self.rewind_state()
+
+@patch
+def ticket(self: Run, r: int, device="cpu"):
+    "Round `r`'s ticket before training: the start state (rewind weights) with round `r`'s mask applied."
+    model = self.new_model(device)
+    model.load_state_dict(self.start_state())
+    return self.mask(r).apply_(model)
+
+# %% ../nbs/04_rundir.ipynb 76
+@patch
+def best(self: Run) -> pd.Series|None:
+    "The pruned round (≥ 1) with the highest final test accuracy; chosen on the test set."
+    pruned = self.results[self.results.index >= 1]
+    return None if pruned.empty else pruned.loc[pruned["test_acc"].idxmax()]
+
+@patch
+def chance(self: Run) -> float:
+    "Accuracy of always answering the test set's majority class (older runs: 1 / number of classes)."
+    recorded = _read_subset_file(self.dir)
+    return recorded.get("chance") or 1 / len(recorded["counts"])
+
+@patch
+def dense_learned(self: Run) -> bool:
+    "Whether the dense network learned: its test accuracy is at least a tenth of the way from chance to 100%."
+    chance = self.chance()
+    return self.metrics(0)["test_acc"] >= chance + (1 - chance) / 10
+
+# %% ../nbs/04_rundir.ipynb 77
+@patch
+def verdict(self: Run) -> str:
+    "One line: dense vs the best ticket (no gain where the dense network did not learn)."
+    results = self.results
+    if 0 not in results.index: return "No round finished yet."
+    dense, best = results.loc[0, "test_acc"], self.best()
+    if not self.dense_learned():
+        return (f"dense {100 * dense:.1f}%: the dense network did not learn "
+                f"(chance is {100 * self.chance():.1f}%), "
+                "so a gain over it means nothing and none is reported. "
+                "Train longer (epochs=), or check the data, the labels and the learning rate.")
+    if best is None: return f"dense {100 * dense:.1f}%; no pruned round yet."
+    gain = 100 * (best["test_acc"] - dense)
+    return (f"dense {100 * dense:.1f}% · best ticket {100 * best['test_acc']:.1f}% "
+            f"at {best['remaining']:.1f}% of conv weights remaining (round {best.name}; chosen on the test set) "
+            f"· {gain:+.1f} points")
+
+# %% ../nbs/04_rundir.ipynb 80
 def as_run(run_or_path, data=None, root=None, round: int|None = None) -> Run:
     "The `Run` of a run or its directory; with `round`, refused unless that round is finished."
-    rn = run_or_path if isinstance(run_or_path, Run) else Run(run_or_path, data=as_data(data) if data is not None else None, root=root)
-    if round is not None and round not in rn.rounds_done: raise ValueError(f"Round {round} is not finished in {rn.dir} (finished: {rn.rounds_done}).")
-    return rn
+    if isinstance(run_or_path, Run): the_run = run_or_path
+    else: the_run = Run(run_or_path, data=as_data(data) if data is not None else None, root=root)
+    if round is not None and round not in the_run.rounds_done:
+        raise ValueError(f"Round {round} is not finished in {the_run.dir} (finished: {the_run.rounds_done}).")
+    return the_run
