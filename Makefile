@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # the quickstart: 8 pruning rounds of a full-width small-stem ResNet-18 on digits, 10 images per class
 DEMO_ARGS ?= --dataset digits --per-class 10 --rounds 8 --epochs 60 --out runs/demo
 
-.PHONY: venv demo test check-clean check-export check-readme nbtest nbtest-avx2 pytest readme bench bench-check browser-deps
+.PHONY: venv demo outputs test check-clean check-export check-readme nbtest nbtest-avx2 pytest readme bench bench-check browser-deps
 
 $(STAMP): setup.py settings.ini constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,13 @@ readme: $(STAMP)
 check-readme: $(STAMP)
 	@$(BIN)/python -c "$(README_CMD)" | diff -q - README.md >/dev/null \
 	 || { echo "README.md differs from nbs/index.ipynb: run make readme and commit."; exit 1; }; echo "README matches nbs/index.ipynb"
+
+# the module notebooks' small outputs (tables, short prints), kept so a notebook shows each function working without
+# being run: made with IN_TEST=1 on this machine, then cleaned. Run after changing what a notebook shows.
+OUTPUT_NBS := $(filter-out nbs/index.ipynb,$(wildcard nbs/0*.ipynb))
+outputs: $(STAMP)
+	$(BIN)/python nbs/keep_outputs.py $(OUTPUT_NBS)
+	$(BIN)/nbdev_clean 2>/dev/null
 
 # notebook tests, skipping cells flagged cuda or slow (settings.ini tst_flags)
 nbtest: $(STAMP)

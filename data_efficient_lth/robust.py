@@ -9,7 +9,7 @@ __all__ = ['CORRUPTIONS', 'STAGES', 'gaussian_noise', 'shot_noise', 'impulse_noi
            'Normalized', 'fgsm', 'pgd', 'accuracy', 'adversarial_accuracy', 'stage_features', 'linear_cka',
            'robustness', 'robustness_figure', 'cka_figure', 'compare_table']
 
-# %% ../nbs/08_robust.ipynb 2
+# %% ../nbs/08_robust.ipynb 3
 import math
 
 import numpy as np
@@ -24,18 +24,18 @@ from .data import ImageData, normalize, to_float, load_dataset, split
 from .imp import as_run
 from .train import Engine, eval_model, evaluate_prepared
 
-# %% ../nbs/08_robust.ipynb 5
+# %% ../nbs/08_robust.ipynb 6
 def _pick(c, severity):
     "The entry of the 5-entry table `c` for `severity` 1–5."
     if severity not in (1, 2, 3, 4, 5): raise ValueError(f"severity={severity!r}: expected 1, 2, 3, 4 or 5.")
     return c[severity - 1]
 
-# %% ../nbs/08_robust.ipynb 7
+# %% ../nbs/08_robust.ipynb 8
 def _scale(x):
     "How much larger `x`'s images are than the benchmark's 32 px."
     return x.shape[-1] / 32
 
-# %% ../nbs/08_robust.ipynb 9
+# %% ../nbs/08_robust.ipynb 10
 def _conv_same(x, k):
     "Depthwise convolution of every channel with the 2-D kernel `k` (odd sides), reflected borders."
     c = x.shape[1]
@@ -48,7 +48,7 @@ def _conv_same(x, k):
     out = F.conv2d(padded.reshape(1, n * c, *padded.shape[-2:]), k.repeat_interleave(c, 0)[:, None], groups=n * c)
     return out.view(n, c, *x.shape[-2:])
 
-# %% ../nbs/08_robust.ipynb 12
+# %% ../nbs/08_robust.ipynb 13
 def _gauss_kernel(sigma: float) -> torch.Tensor:
     "A normalised 2-D Gaussian kernel of standard deviation `sigma`, cut at 3σ (at least 3×3)."
     r = max(1, math.ceil(3 * sigma))
@@ -57,7 +57,7 @@ def _gauss_kernel(sigma: float) -> torch.Tensor:
     k = k / k.sum()
     return k[:, None] * k[None, :]
 
-# %% ../nbs/08_robust.ipynb 14
+# %% ../nbs/08_robust.ipynb 15
 def _randn(x, g):
     "Standard normal noise shaped like `x`, drawn on the CPU from `g` (the same on every device)."
     return torch.randn(x.shape, generator=g).to(x.device, x.dtype)
@@ -66,35 +66,35 @@ def _rand(x, g):
     "Uniform 0–1 noise shaped like `x`, drawn on the CPU from `g`."
     return torch.rand(x.shape, generator=g).to(x.device, x.dtype)
 
-# %% ../nbs/08_robust.ipynb 16
+# %% ../nbs/08_robust.ipynb 17
 def gaussian_noise(x, severity, g):
     "Additive Gaussian noise, σ 0.04–0.10."
     return (x + _randn(x, g) * _pick([0.04, 0.06, 0.08, 0.09, 0.10], severity)).clamp(0, 1)
 
-# %% ../nbs/08_robust.ipynb 17
+# %% ../nbs/08_robust.ipynb 18
 def shot_noise(x, severity, g):
     "Poisson noise at 500 … 50 photons per unit intensity."
     c = _pick([500, 250, 100, 75, 50], severity)
     return (torch.poisson((x * c).cpu(), generator=g) / c).to(x.device, x.dtype).clamp(0, 1)
 
-# %% ../nbs/08_robust.ipynb 18
+# %% ../nbs/08_robust.ipynb 19
 def impulse_noise(x, severity, g):
     "Salt-and-pepper noise on a fraction 0.01–0.07 of the values."
     c = _pick([0.01, 0.02, 0.03, 0.05, 0.07], severity)
     r = _rand(x, g)
     return torch.where(r < c / 2, torch.zeros_like(x), torch.where(r < c, torch.ones_like(x), x))
 
-# %% ../nbs/08_robust.ipynb 19
+# %% ../nbs/08_robust.ipynb 20
 def speckle_noise(x, severity, g):
     "Multiplicative Gaussian noise, σ 0.06–0.20."
     return (x + x * _randn(x, g) * _pick([0.06, 0.1, 0.12, 0.16, 0.2], severity)).clamp(0, 1)
 
-# %% ../nbs/08_robust.ipynb 20
+# %% ../nbs/08_robust.ipynb 21
 def gaussian_blur(x, severity, g):
     "Gaussian blur, σ 0.4–1 pixel (at 32 px)."
     return _conv_same(x, _gauss_kernel(_pick([0.4, 0.6, 0.7, 0.8, 1.0], severity) * _scale(x))).clamp(0, 1)
 
-# %% ../nbs/08_robust.ipynb 21
+# %% ../nbs/08_robust.ipynb 22
 def defocus_blur(x, severity, g):
     "A disk kernel (radius 0.3–1.5 px at 32 px) softened by a Gaussian, as the benchmark's."
     radius, alias = _pick([(0.3, 0.4), (0.4, 0.5), (0.5, 0.6), (1, 0.2), (1.5, 0.1)], severity)
@@ -106,7 +106,7 @@ def defocus_blur(x, severity, g):
     soft = F.conv2d(disk[None, None], _gauss_kernel(max(alias, 1e-3))[None, None], padding="same")[0, 0]
     return _conv_same(x, soft / soft.sum()).clamp(0, 1)
 
-# %% ../nbs/08_robust.ipynb 22
+# %% ../nbs/08_robust.ipynb 23
 def glass_blur(x, severity, g):
     """Blur (σ 0.05–0.4 px), local pixel shuffling, blur.
     Approximation: each pixel takes a random neighbour within ±1 px with probability 0.3–1 growing by severity,
@@ -125,7 +125,7 @@ def glass_blur(x, severity, g):
     y = y.flatten(2).gather(2, idx.flatten(2)).view(n, c, h, w)
     return _conv_same(y, blur).clamp(0, 1)
 
-# %% ../nbs/08_robust.ipynb 23
+# %% ../nbs/08_robust.ipynb 24
 def motion_blur(x, severity, g):
     """A Gaussian-weighted line kernel at a random angle (±45°) per image.
     Approximates ImageMagick's motion blur used by the benchmark."""
@@ -143,7 +143,7 @@ def motion_blur(x, severity, g):
     k = k / k.sum((1, 2), keepdim=True)
     return _conv_same(x, k).clamp(0, 1)
 
-# %% ../nbs/08_robust.ipynb 24
+# %% ../nbs/08_robust.ipynb 25
 def _zoom(x, z):
     "Centre crop by factor z, resized back (bilinear)."
     h, w = x.shape[-2:]
@@ -151,7 +151,7 @@ def _zoom(x, z):
     t, l = (h - ch) // 2, (w - cw) // 2
     return F.interpolate(x[..., t:t + ch, l:l + cw], size=(h, w), mode="bilinear", align_corners=False)
 
-# %% ../nbs/08_robust.ipynb 25
+# %% ../nbs/08_robust.ipynb 26
 def zoom_blur(x, severity, g):
     "The mean of the image and its zooms by 1.01 … 1.06–1.26."
     top = _pick([1.06, 1.11, 1.16, 1.21, 1.26], severity)
@@ -160,7 +160,7 @@ def zoom_blur(x, severity, g):
     for z in zs: out += _zoom(x, float(z))
     return (out / (len(zs) + 1)).clamp(0, 1)
 
-# %% ../nbs/08_robust.ipynb 26
+# %% ../nbs/08_robust.ipynb 27
 def _plasma(n, h, w, decay, g):
     """Fractal noise in 0–1: octaves of upsampled noise, amplitude × 1/decay per octave.
     Approximates the benchmark's diamond-square plasma fractal."""
@@ -174,7 +174,7 @@ def _plasma(n, h, w, decay, g):
     lo, hi = out.amin((2, 3), keepdim=True), out.amax((2, 3), keepdim=True)
     return (out - lo) / (hi - lo).clamp_min(1e-6)
 
-# %% ../nbs/08_robust.ipynb 28
+# %% ../nbs/08_robust.ipynb 29
 def fog(x, severity, g):
     "Fractal fog added, then rescaled: `(x + c·plasma) · max / (max + c)`. The plasma fractal is approximated."
     c, decay = _pick([(0.2, 3), (0.5, 3), (0.75, 2.5), (1, 2), (1.5, 1.75)], severity)
@@ -182,7 +182,7 @@ def fog(x, severity, g):
     layer = _plasma(x.shape[0], *x.shape[-2:], decay, g).to(x.device, x.dtype)
     return ((x + c * layer) * peak / (peak + c)).clamp(0, 1)
 
-# %% ../nbs/08_robust.ipynb 29
+# %% ../nbs/08_robust.ipynb 30
 def frost(x, severity, g):
     """Blend with a frost layer.
     Approximation: the benchmark blends photographs of frost; here a procedural texture (sharp fractal crystals)."""
@@ -191,7 +191,7 @@ def frost(x, severity, g):
     tex = (tex - 0.5).abs().mul(2).pow(0.5).to(x.device, x.dtype)      # bright thin veins
     return (a * x + b * tex).clamp(0, 1)
 
-# %% ../nbs/08_robust.ipynb 30
+# %% ../nbs/08_robust.ipynb 31
 def snow(x, severity, g):
     """Snowflakes (thresholded, motion-streaked noise) over a brightened image.
     Approximates the benchmark's Wand motion-blurred snow layer."""
@@ -209,7 +209,7 @@ def snow(x, severity, g):
     y = blend * x + (1 - blend) * lit
     return (y + flakes + flakes.flip(-1, -2)).clamp(0, 1)
 
-# %% ../nbs/08_robust.ipynb 31
+# %% ../nbs/08_robust.ipynb 32
 def spatter(x, severity, g):
     """Water drops (severities 1–3) or mud (4–5) on 3–20% of the image, shaped by blurred noise.
     Approximates the benchmark's spatter, with coverage growing by severity."""
@@ -224,7 +224,7 @@ def spatter(x, severity, g):
     tint = torch.tensor([63 / 255, 42 / 255, 20 / 255] if c == 3 else [0.2] * c, device=x.device, dtype=x.dtype)
     return (x * (1 - 0.9 * drops) + tint.view(1, c, 1, 1) * 0.9 * drops).clamp(0, 1)
 
-# %% ../nbs/08_robust.ipynb 32
+# %% ../nbs/08_robust.ipynb 33
 def brightness(x, severity, g):
     "Value (HSV) raised by 0.1–0.5; non-RGB images brightened directly."
     c = _pick([0.1, 0.2, 0.3, 0.4, 0.5], severity)
@@ -233,14 +233,14 @@ def brightness(x, severity, g):
     hsv[:, 2] = (hsv[:, 2] + c).clamp(0, 1)
     return hsv_to_rgb(hsv).clamp(0, 1)
 
-# %% ../nbs/08_robust.ipynb 33
+# %% ../nbs/08_robust.ipynb 34
 def contrast(x, severity, g):
     "Contrast towards each channel's mean, factor 0.75 … 0.15."
     c = _pick([0.75, 0.5, 0.4, 0.3, 0.15], severity)
     m = x.mean((2, 3), keepdim=True)
     return ((x - m) * c + m).clamp(0, 1)
 
-# %% ../nbs/08_robust.ipynb 34
+# %% ../nbs/08_robust.ipynb 35
 def saturate(x, severity, g):
     """Saturation (HSV) `s·a + b` with (a, b) = (0.3, 0), (0.1, 0), (1.5, 0), (2, 0.1), (2.5, 0.2): the benchmark's,
     so severities 1–2 desaturate and 3–5 oversaturate. Non-RGB images unchanged."""
@@ -250,7 +250,7 @@ def saturate(x, severity, g):
     hsv[:, 1] = (hsv[:, 1] * a + b).clamp(0, 1)
     return hsv_to_rgb(hsv).clamp(0, 1)
 
-# %% ../nbs/08_robust.ipynb 35
+# %% ../nbs/08_robust.ipynb 36
 def jpeg_compression(x, severity, g):
     "Real JPEG encoding at quality 80 … 40 (torchvision.io, image by image on the CPU)."
     from torchvision.io import encode_jpeg, decode_jpeg
@@ -260,7 +260,7 @@ def jpeg_compression(x, severity, g):
     out = torch.stack([decode_jpeg(encode_jpeg(im, quality=quality)) for im in pixels])
     return (out.float() / 255).to(x.device, x.dtype)
 
-# %% ../nbs/08_robust.ipynb 36
+# %% ../nbs/08_robust.ipynb 37
 def pixelate(x, severity, g):
     """Downsampled (antialiased) to 0.95 … 0.65 of the side, then back up (bilinear);
     the benchmark uses PIL's box filter both ways."""
@@ -270,7 +270,7 @@ def pixelate(x, severity, g):
     small = F.interpolate(x, size=small_size, mode="bilinear", antialias=True, align_corners=False)
     return F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False).clamp(0, 1)
 
-# %% ../nbs/08_robust.ipynb 37
+# %% ../nbs/08_robust.ipynb 38
 def elastic_transform(x, severity, g):
     """A smooth random displacement field (Gaussian-filtered noise, 0.5–2.5 px at 32 px) plus a small random affine
     (1–5%). Approximates the benchmark's elastic transform with our own monotone scales."""
@@ -285,7 +285,7 @@ def elastic_transform(x, severity, g):
     return F.grid_sample(x, grid.to(x.device, x.dtype), mode="bilinear", padding_mode="reflection",
                          align_corners=False).clamp(0, 1)
 
-# %% ../nbs/08_robust.ipynb 38
+# %% ../nbs/08_robust.ipynb 39
 CORRUPTIONS = {
     "gaussian_noise": gaussian_noise, "shot_noise": shot_noise, "impulse_noise": impulse_noise,
     "defocus_blur": defocus_blur, "glass_blur": glass_blur, "motion_blur": motion_blur, "zoom_blur": zoom_blur,
@@ -295,14 +295,14 @@ CORRUPTIONS = {
 }
 "The CIFAR-10-C corruptions by name (the 15 standard ones, then the 4 extra), as `f(x, severity, g)`."
 
-# %% ../nbs/08_robust.ipynb 40
+# %% ../nbs/08_robust.ipynb 41
 def corrupt(x: torch.Tensor, name: str, severity: int, seed: int = 0) -> torch.Tensor:
     "`x` (0–1 images, any dtype the data uses) corrupted by `name` at `severity`; deterministic per seed."
     if name not in CORRUPTIONS: raise ValueError(f"corruption={name!r}: expected one of {', '.join(CORRUPTIONS)}.")
     g = torch.Generator().manual_seed(seed)
     return CORRUPTIONS[name](to_float(x), severity, g)
 
-# %% ../nbs/08_robust.ipynb 44
+# %% ../nbs/08_robust.ipynb 45
 def shifted_digits(kind: str = "thick") -> ImageData:
     """scikit-learn's digits with thicker strokes (`'thick'`) or at half resolution (`'lowres'`),
     in the same order and with the same labels as `load_dataset('digits')`."""
@@ -315,7 +315,7 @@ def shifted_digits(kind: str = "thick") -> ImageData:
     return ImageData(y.clamp(0, 1), digits.y_train, num_classes=10, mean=digits.mean, std=digits.std, hflip=False,
                      crop_pad=1, name=f"digits-{kind}")
 
-# %% ../nbs/08_robust.ipynb 47
+# %% ../nbs/08_robust.ipynb 48
 class Normalized(torch.nn.Module):
     "`model(normalize(x))`: a classifier of 0–1 pixels."
     def __init__(self, model, mean, std):
@@ -325,7 +325,7 @@ class Normalized(torch.nn.Module):
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
     def forward(self, x): return self.model((x - self.mean) / self.std)
 
-# %% ../nbs/08_robust.ipynb 50
+# %% ../nbs/08_robust.ipynb 51
 def fgsm(model, x, y, eps: float = 8 / 255) -> torch.Tensor:
     "One signed-gradient step of size `eps` on the cross-entropy, clipped to 0–1. `model` takes 0–1 pixels."
     x = x.detach().requires_grad_(True)
@@ -333,7 +333,7 @@ def fgsm(model, x, y, eps: float = 8 / 255) -> torch.Tensor:
     grad, = torch.autograd.grad(F.cross_entropy(model(x), y), x)
     return (x + eps * grad.sign()).clamp(0, 1).detach()
 
-# %% ../nbs/08_robust.ipynb 53
+# %% ../nbs/08_robust.ipynb 54
 def pgd(model, x, y, eps: float = 8 / 255, step: float = 2 / 255, steps: int = 10, seed: int = 0) -> torch.Tensor:
     "Projected gradient descent in the L∞ ball of radius `eps` around `x` (random start), clipped to 0–1."
     g = torch.Generator().manual_seed(seed)
@@ -346,7 +346,7 @@ def pgd(model, x, y, eps: float = 8 / 255, step: float = 2 / 255, steps: int = 1
         adv = adv.clamp(x - eps, x + eps).clamp(0, 1)
     return adv.detach()
 
-# %% ../nbs/08_robust.ipynb 56
+# %% ../nbs/08_robust.ipynb 57
 @torch.no_grad()
 def accuracy(model, x, y, batch_size: int = 500) -> float:
     "Accuracy of `model` (taking 0–1 pixels) on `x`."
@@ -355,7 +355,7 @@ def accuracy(model, x, y, batch_size: int = 500) -> float:
                   for i in range(0, len(x), batch_size))
     return correct / max(1, len(x))
 
-# %% ../nbs/08_robust.ipynb 58
+# %% ../nbs/08_robust.ipynb 59
 def adversarial_accuracy(model, x, y,
                          attack: str = "pgd",   # 'fgsm' or 'pgd'
                          eps: float = 8 / 255, steps: int = 10, batch_size: int = 500, seed: int = 0) -> float:
@@ -369,7 +369,7 @@ def adversarial_accuracy(model, x, y,
         with torch.no_grad(): correct += int((model(adv).argmax(1) == yb).sum())
     return correct / max(1, len(x))
 
-# %% ../nbs/08_robust.ipynb 64
+# %% ../nbs/08_robust.ipynb 65
 STAGES = ("stem", "layer1", "layer2", "layer3", "layer4")
 
 @torch.no_grad()
@@ -387,7 +387,7 @@ def stage_features(model, x: torch.Tensor, mean, std, pool: bool = True, batch_s
         for h in hooks: h.remove()
     return {s: torch.cat(v) for s, v in feats.items()}
 
-# %% ../nbs/08_robust.ipynb 67
+# %% ../nbs/08_robust.ipynb 68
 def linear_cka(X: torch.Tensor, Y: torch.Tensor) -> float:
     "Linear centred kernel alignment of two representations (n × p and n × q) of the same n inputs."
     if len(X) != len(Y): raise ValueError(f"X has {len(X)} rows and Y {len(Y)}: both must represent the same inputs.")
@@ -396,7 +396,7 @@ def linear_cka(X: torch.Tensor, Y: torch.Tensor) -> float:
     den = (X.T @ X).norm() * (Y.T @ Y).norm()
     return float(num / den) if den > 0 else 0.0
 
-# %% ../nbs/08_robust.ipynb 71
+# %% ../nbs/08_robust.ipynb 72
 def _check_rounds(the_run, rounds=None) -> list:
     "The rounds to evaluate (default: every finished one); refuses unfinished rounds and a run without its dense round."
     rounds = the_run.rounds_done if rounds is None else list(rounds)
@@ -408,13 +408,13 @@ def _check_rounds(the_run, rounds=None) -> list:
         raise ValueError(f"Rounds {missing} are not finished in {the_run.dir} (finished: {the_run.rounds_done}).")
     return rounds
 
-# %% ../nbs/08_robust.ipynb 74
+# %% ../nbs/08_robust.ipynb 75
 def _test_sample(n: int, max_test: int|None = None, seed: int = 0) -> torch.Tensor:
     "Which of `n` test images to evaluate: all of them, or a seeded sample of `max_test`."
     if max_test and max_test < n: return torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:max_test]
     return torch.arange(n)
 
-# %% ../nbs/08_robust.ipynb 76
+# %% ../nbs/08_robust.ipynb 77
 def _accuracy_as_run(the_run, models: dict, mean, std, device="cpu"):
     "A function (round, x, y) -> accuracy (%) that evaluates as the run did: BatchNorm folded, the run's precision."
     engine = Engine(device=device, precision=the_run.config.precision)
@@ -422,7 +422,7 @@ def _accuracy_as_run(the_run, models: dict, mean, std, device="cpu"):
     def accuracy_of(r, x, y): return 100 * evaluate_prepared(folded[r], x, y, mean, std, engine)["test_acc"]
     return accuracy_of
 
-# %% ../nbs/08_robust.ipynb 78
+# %% ../nbs/08_robust.ipynb 79
 def _corrupted_sets(x, y, corruptions, severities, cifar10c_root=None, seed: int = 0, device="cpu", progress=True):
     "Yield (corruption, severity, images, labels): `x` corrupted here, or the official CIFAR-10-C files under a root."
     jobs = [(c, s) for c in corruptions for s in severities]
@@ -432,14 +432,14 @@ def _corrupted_sets(x, y, corruptions, severities, cifar10c_root=None, seed: int
             official = load_dataset("cifar10c", root=cifar10c_root, corruption=c, severity=s)
             yield c, s, to_float(official.x_test).to(device), official.y_test.to(device)
 
-# %% ../nbs/08_robust.ipynb 81
+# %% ../nbs/08_robust.ipynb 82
 def _shifted_test(shift: ImageData, subset, pick, device="cpu"):
     "A shifted test set: `shift`'s own test split, or else the run's test images (`pick`ed as the clean ones), shifted."
     if shift.x_test is not None: return to_float(shift.x_test).to(device), shift.y_test.to(device)
     _, _, x_shift, y_shift = split(shift, subset)
     return to_float(x_shift[pick]).to(device), y_shift[pick].to(device)
 
-# %% ../nbs/08_robust.ipynb 84
+# %% ../nbs/08_robust.ipynb 85
 def _cka_with_dense(models: dict, rounds, x, mean, std) -> dict:
     "{round: {'cka_<stage>': linear CKA of that stage's features with the dense network's}} on images `x`."
     dense = stage_features(models[0].model, x, mean, std)
@@ -449,7 +449,7 @@ def _cka_with_dense(models: dict, rounds, x, mean, std) -> dict:
         out[r] = {f"cka_{s}": linear_cka(dense[s], features[s]) for s in STAGES}
     return out
 
-# %% ../nbs/08_robust.ipynb 86
+# %% ../nbs/08_robust.ipynb 87
 def robustness(run,                              # a `Run` or its directory
                rounds=None,                      # default: every finished round
                corruptions=tuple(CORRUPTIONS),
@@ -487,7 +487,7 @@ def robustness(run,                              # a `Run` or its directory
         for r, columns in _cka_with_dense(models, rounds, x, data.mean, data.std).items(): rows[r].update(columns)
     return pd.DataFrame([rows[r] for r in rounds]).set_index("round")
 
-# %% ../nbs/08_robust.ipynb 91
+# %% ../nbs/08_robust.ipynb 92
 def robustness_figure(df: pd.DataFrame):
     "Accuracy (clean, mean over corruptions, attacks, shift) against % remaining; dense at the left and dotted."
     import plotly.graph_objects as go
@@ -504,7 +504,7 @@ def robustness_figure(df: pd.DataFrame):
                       height=420)
     return fig
 
-# %% ../nbs/08_robust.ipynb 93
+# %% ../nbs/08_robust.ipynb 94
 def cka_figure(df: pd.DataFrame):
     "Linear CKA of each stage's features with the dense network's, against % remaining."
     import plotly.graph_objects as go
@@ -518,7 +518,7 @@ def cka_figure(df: pd.DataFrame):
                       template="plotly_white", height=380)
     return fig
 
-# %% ../nbs/08_robust.ipynb 95
+# %% ../nbs/08_robust.ipynb 96
 def compare_table(df: pd.DataFrame) -> pd.DataFrame:
     "Dense (round 0) against the best ticket (by clean accuracy, chosen on the test set) for every measure."
     tickets = df[df.index > 0]
