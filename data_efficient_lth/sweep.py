@@ -245,13 +245,16 @@ def _ray_runs(jobs: list, job_keys: list, batch_runs, address, root, device, say
 
 # %% ../nbs/06_sweep.ipynb 64
 def _check_common(grid: dict, common: dict):
-    "The options common to every cell must be IMP options, and not also in the grid."
+    "The options common to every cell must be IMP options, not also in the grid, and not set by the sweep."
     clash = sorted(set(common) & set(grid))
     if clash: raise ValueError(f"{', '.join(clash)} given both in grid and as a common option: choose one.")
     names = {f.name for f in fields(IMPConfig)}
     unknown = sorted(set(common) - names)
     if unknown:
         raise TypeError(f"Unknown option(s) {', '.join(unknown)}. Options: {', '.join(sorted(names))}.")
+    own = [k for k in NOT_GRID_OPTIONS if k in common]    # a common seed= would reach every run twice
+    if own:
+        raise ValueError(f"{', '.join(own)}: set by the sweep itself, not a common option (seeds go in seeds=).")
 
 # %% ../nbs/06_sweep.ipynb 67
 def _batch_keys(todo: list, dataset: str, root, common: dict, batch_runs) -> list:
