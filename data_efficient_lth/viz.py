@@ -320,14 +320,15 @@ def show(self: RoundExplorer, round: int):
     self._replace("density", density_figure(self.run, round))
     self._replace("magnitudes", magnitude_figure(self.run, round))
     self._replace("curves", curves_figure(self.run, round))
-    self._show_mask()
+    self._show_mask(round)
 
 # %% ../nbs/05_viz.ipynb 76
 @patch
-def _show_mask(self: RoundExplorer):
-    "Draw the chosen layer's mask in the shown round."
-    if self.run is not None and self.layer.value and self.round in self.run.rounds_done:
-        self._replace("mask", mask_figure(self.run, self.round, self.layer.value))
+def _show_mask(self: RoundExplorer, round: int|None = None):
+    "Draw the chosen layer's mask in `round` (default: the slider's)."
+    round = self.round if round is None else round
+    if self.run is not None and self.layer.value and round in self.run.rounds_done:
+        self._replace("mask", mask_figure(self.run, round, self.layer.value))
 
 # %% ../nbs/05_viz.ipynb 77
 @patch
