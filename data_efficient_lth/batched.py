@@ -5,7 +5,7 @@
 # %% auto 0
 __all__ = ['stack_inputs', 'Stacked', 'train_batched']
 
-# %% ../nbs/03a_batched.ipynb 2
+# %% ../nbs/03a_batched.ipynb 3
 import copy, time
 
 import torch
@@ -19,7 +19,7 @@ from .train import (TrainConfig, Engine, Compiled, loss_fn, progress_bar, _sgd, 
                                       _state, _restore, _load_checkpoint, _check_start, _has_aux_bn, _eval_due,
                                       _evaluation, _epoch_row, _postfix, _save_due)
 
-# %% ../nbs/03a_batched.ipynb 5
+# %% ../nbs/03a_batched.ipynb 6
 def _stack(tensors: list, channels_last: bool = False) -> torch.Tensor:
     "Stack tensors along a new dim 0; conv weights laid out so each N·O × I × kh × kw view is channels-last."
     stacked = torch.stack([t.detach() for t in tensors])
@@ -29,7 +29,7 @@ def _stack(tensors: list, channels_last: bool = False) -> torch.Tensor:
         stacked = laid_out.permute(0, 1, 4, 2, 3).copy_(stacked)
     return stacked
 
-# %% ../nbs/03a_batched.ipynb 8
+# %% ../nbs/03a_batched.ipynb 9
 def stack_inputs(xs: list, channels_last: bool = False) -> torch.Tensor:
     "N batches B × C × H × W as one N × B × C × H × W tensor (laid out B, H, W, N, C with `channels_last`)."
     if not channels_last or xs[0].dim() != 4: return torch.stack(xs)
@@ -37,7 +37,7 @@ def stack_inputs(xs: list, channels_last: bool = False) -> torch.Tensor:
     laid_out = torch.empty(b, h, w, len(xs), c, dtype=xs[0].dtype, device=xs[0].device)
     return laid_out.permute(3, 0, 4, 1, 2).copy_(torch.stack(xs))
 
-# %% ../nbs/03a_batched.ipynb 11
+# %% ../nbs/03a_batched.ipynb 12
 def _check_same_shapes(models: list):
     "Refuse networks whose state dicts differ in names or shapes: they cannot be stacked."
     def shapes(model): return [(k, tuple(v.shape)) for k, v in model.state_dict().items()]
@@ -50,7 +50,7 @@ def _check_same_shapes(models: list):
             raise ValueError(f"Network {i} differs from network 0 ({diff}): "
                              "only networks of the same architecture and shapes train together.")
 
-# %% ../nbs/03a_batched.ipynb 14
+# %% ../nbs/03a_batched.ipynb 15
 class Stacked(nn.Module):
     "N networks of one architecture as one module: parameters and buffers stacked along dim 0, run with `vmap`."
     def __init__(self, models: list, channels_last: bool = False):
@@ -106,7 +106,7 @@ class Stacked(nn.Module):
         each = sum(p[0].numel() for p in self.params)
         return f"Stacked({self.n} × {type(self._base[0]).__name__}, {each:,} parameters each)"
 
-# %% ../nbs/03a_batched.ipynb 19
+# %% ../nbs/03a_batched.ipynb 20
 def _check_runs(models: list, batches: list, cfg: TrainConfig, start_epoch: int,
                 tests: list|None, masks: list|None, checkpoints: list|None):
     "Refuse runs that cannot train together, with the reason."
@@ -125,7 +125,7 @@ def _check_runs(models: list, batches: list, cfg: TrainConfig, start_epoch: int,
                          f"got (images, batch size, batches) {sorted(sizes)}. "
                          "Group runs by subset size (per_class / fraction) or train them one at a time.")
 
-# %% ../nbs/03a_batched.ipynb 22
+# %% ../nbs/03a_batched.ipynb 23
 def _in_groups(firsts: list, train_group) -> list:
     "Histories of runs trained in groups by first epoch: `train_group(indices, first)` per group, earliest first."
     histories = [None] * len(firsts)
@@ -134,7 +134,7 @@ def _in_groups(firsts: list, train_group) -> list:
         for i, history in zip(indices, train_group(indices, first)): histories[i] = history
     return histories
 
-# %% ../nbs/03a_batched.ipynb 25
+# %% ../nbs/03a_batched.ipynb 26
 def _opt_state(model: nn.Module, bufs: list, cfg: TrainConfig, lr: float) -> dict:
     "The state dict `torch.optim.SGD` over `model` would have with momentum buffers `bufs` (`train`'s format)."
     opt = _sgd(model.parameters(), cfg, lr)
@@ -142,7 +142,7 @@ def _opt_state(model: nn.Module, bufs: list, cfg: TrainConfig, lr: float) -> dic
         if buf is not None: opt.state[p]["momentum_buffer"] = buf
     return opt.state_dict()
 
-# %% ../nbs/03a_batched.ipynb 28
+# %% ../nbs/03a_batched.ipynb 29
 def _stacked_mask(stacked: Stacked, masks: list|None) -> Mask|None:
     "One `Mask` over `stacked`'s parameters, run i's mask in slice i; a run without a mask (or a layer) keeps all."
     if masks is None or all(m is None for m in masks): return None
@@ -153,7 +153,7 @@ def _stacked_mask(stacked: Stacked, masks: list|None) -> Mask|None:
     def run_mask(m, k): return m[k] if m is not None and k in m else torch.ones(shapes[k], dtype=torch.bool)
     return Mask({names[k]: torch.stack([run_mask(m, k) for m in masks]) for k in layers})
 
-# %% ../nbs/03a_batched.ipynb 31
+# %% ../nbs/03a_batched.ipynb 32
 def _load_momentum(opt: torch.optim.Optimizer, stacked: Stacked, states: list):
     "Each stacked weight's momentum, run i's from checkpoint `states[i]`; none where a run has none."
     for j, p in enumerate(stacked.params):
@@ -161,7 +161,7 @@ def _load_momentum(opt: torch.optim.Optimizer, stacked: Stacked, states: list):
         if all(b is not None for b in bufs):
             opt.state[p]["momentum_buffer"] = torch.empty_like(p).copy_(torch.stack(bufs))
 
-# %% ../nbs/03a_batched.ipynb 32
+# %% ../nbs/03a_batched.ipynb 33
 def _save_runs(done: int, stacked: Stacked, opt: torch.optim.Optimizer, models: list, batches: list,
                histories: list, checkpoints: list, cfg: TrainConfig):
     "Each run's checkpoint after `done` epochs, in `train`'s format: its slice of the weights and the momentum."
@@ -172,7 +172,7 @@ def _save_runs(done: int, stacked: Stacked, opt: torch.optim.Optimizer, models: 
         opt_state = _opt_state(models[i], run_bufs, cfg, opt.param_groups[0]["lr"])
         save_atomic(_state(state, opt_state, batches[i], done, histories[i]), checkpoints[i], "round-checkpoint")
 
-# %% ../nbs/03a_batched.ipynb 35
+# %% ../nbs/03a_batched.ipynb 36
 def _stack_runs(models: list, masks: list|None, states: list, resumed: bool, cfg: TrainConfig, engine: Engine):
     "The runs as one `Stacked` network; its optimizer (the checkpoints' momentum if `resumed`), mask, step model."
     stacked = Stacked(models, channels_last=engine.channels_last).train()
@@ -182,7 +182,7 @@ def _stack_runs(models: list, masks: list|None, states: list, resumed: bool, cfg
     masked = MaskedParams(stacked, stacked_mask) if stacked_mask is not None else None
     return stacked, opt, masked, Compiled(stacked) if engine.compile else stacked
 
-# %% ../nbs/03a_batched.ipynb 38
+# %% ../nbs/03a_batched.ipynb 39
 def _batched_step(step_model, opt: torch.optim.Optimizer, masked: MaskedParams|None, pairs: tuple,
                   cfg: TrainConfig, engine: Engine) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     "One optimizer step for all runs, run i on batch `pairs[i]` = (x, y); each run's loss, the logits, the labels."
@@ -193,7 +193,7 @@ def _batched_step(step_model, opt: torch.optim.Optimizer, masked: MaskedParams|N
     _update(opt, losses.sum(), masked)      # no weight is shared: each run's gradient is its own loss's
     return losses, out, yb
 
-# %% ../nbs/03a_batched.ipynb 41
+# %% ../nbs/03a_batched.ipynb 42
 def _batched_epoch(step_model, opt: torch.optim.Optimizer, masked: MaskedParams|None, batches: list,
                    cfg: TrainConfig, engine: Engine) -> tuple[list, list]:
     "One pass over every run's `Batches` in step; each run's mean loss and training accuracy."
@@ -208,7 +208,7 @@ def _batched_epoch(step_model, opt: torch.optim.Optimizer, masked: MaskedParams|
     # .tolist() waits for the device: the time taken after this is the epoch's
     return [v / max(1, seen) for v in loss_sum.tolist()], [v / max(1, seen) for v in correct.tolist()]
 
-# %% ../nbs/03a_batched.ipynb 44
+# %% ../nbs/03a_batched.ipynb 45
 def _run_rows(epoch: int, cfg: TrainConfig, losses: list, accs: list, seconds: float, stacked: Stacked,
               models: list, tests: list|None, batches: list, engine: Engine) -> list[dict]:
     "Each run's history row for `epoch`, with its evaluation when one is due (never without `tests`)."
@@ -221,7 +221,7 @@ def _run_rows(epoch: int, cfg: TrainConfig, losses: list, accs: list, seconds: f
         rows.append(row)
     return rows
 
-# %% ../nbs/03a_batched.ipynb 47
+# %% ../nbs/03a_batched.ipynb 48
 def train_batched(models: list,                 # N networks of the same architecture
                   batches: list,                # N `Batches` with the same number of images and batch size
                   cfg: TrainConfig,             # the recipe they share
