@@ -6,18 +6,16 @@
 __all__ = ['train_branch', 'finetune', 'reinit', 'ticket_params', 'small_dense']
 
 # %% ../nbs/04b_baselines.ipynb 2
-import json
+import json, time
 from pathlib import Path
-
-import torch
 
 from .data import split
 from .models import matched_width, count_params
-from .files import METRICS, BRANCHES, FINETUNE
+from .files import METRICS, BRANCHES, FINETUNE, CHECKPOINT
 from .prune import Mask
-from .train import TrainConfig, Engine
-from .rundir import Run, as_run, stream_seed
-from .imp import run, _engine, _train_and_save
+from .train import TrainConfig, Engine, train
+from .rundir import Run, as_run, stream_seed, _save_round, _seeded_model
+from .imp import run, _engine, _batches
 
 # %% ../nbs/04b_baselines.ipynb 5
 def train_branch(the_run: Run,                 # the finished run the branch grows from
@@ -35,8 +33,11 @@ def train_branch(the_run: Run,                 # the finished run the branch gro
     data = the_run.data()
     x_train, y_train, x_test, y_test = split(data, the_run.subset)
     test = (x_test.to(engine.dev), y_test.to(engine.dev))
-    return _train_and_save(folder, make_model(), mask, data, x_train, y_train, test, train_cfg, seed, engine,
-                           progress=progress, desc=desc, **extra)
+    model = make_model()
+    started = time.time()
+    history = train(model, _batches(data, x_train, y_train, train_cfg, seed, engine), train_cfg, test=test,
+                    mask=mask, checkpoint=folder / CHECKPOINT, progress=progress, desc=desc, engine=engine)
+    return _save_round(folder, model, mask, history, train_cfg, engine, time.time() - started, **extra)
 
 # %% ../nbs/04b_baselines.ipynb 9
 def finetune(run_or_path,               # a `Run` or its directory
@@ -45,34 +46,32 @@ def finetune(run_or_path,               # a `Run` or its directory
              lr: float = 0.001,
              data=None, root=None, device="auto", engine: Engine|None = None, progress: bool = True) -> dict:
     "Train round `round`'s ticket (rewind weights × mask) at a low learning rate; returns its metrics."
-    rn = as_run(run_or_path, data, root, round)
-    cfg = rn.config
-    tcfg = cfg.train_config(lr=lr, **({"epochs": epochs} if epochs is not None else {}))
-    fdir = rn.dir / FINETUNE / f"round_{round:02d}-lr{lr:g}-e{tcfg.epochs}"
+    the_run = as_run(run_or_path, data, root, round)
+    cfg = the_run.config
+    train_cfg = cfg.train_config(lr=lr, **({"epochs": epochs} if epochs is not None else {}))
+    folder = the_run.dir / FINETUNE / f"round_{round:02d}-lr{lr:g}-e{train_cfg.epochs}"
     engine = _engine(engine, device, cfg)
-    return train_branch(rn, fdir, lambda: rn.ticket(round, engine.dev), rn.mask(round), tcfg,
-                        stream_seed(cfg.seed, "finetune", round), engine, progress, f"fine-tune round {round} (lr {lr:g})",
-                        round=round, lr=lr, remaining=rn.metrics(round)["remaining"])
+    return train_branch(the_run, folder, lambda: the_run.ticket(round, engine.dev), the_run.mask(round),
+                        train_cfg, stream_seed(cfg.seed, "finetune", round), engine, progress,
+                        f"fine-tune round {round} (lr {lr:g})",
+                        round=round, lr=lr, remaining=the_run.metrics(round)["remaining"])
 
 # %% ../nbs/04b_baselines.ipynb 13
-def reinit(run_or_path, round: int, seed: int|None = None,   # seed of the fresh weights; default: the run's seed + 1
+def reinit(run_or_path,
+           round: int,
+           seed: int|None = None,   # seed of the fresh weights; default: the run's seed + 1
            data=None, root=None, device="auto", engine: Engine|None = None, progress: bool = True) -> dict:
     "Round `round`'s mask on freshly initialised weights, trained on the whole schedule; returns its metrics."
-    rn = as_run(run_or_path, data, root, round)
-    cfg = rn.config
+    the_run = as_run(run_or_path, data, root, round)
+    cfg = the_run.config
     seed = cfg.seed + 1 if seed is None else seed
-    fdir = rn.dir / BRANCHES / f"reinit-round_{round:02d}-seed{seed}"
-    engine, mask = _engine(engine, device, cfg), rn.mask(round)
-
-    def fresh_ticket():
-        with torch.random.fork_rng(devices=[]):      # fresh weights from `seed`, the caller's random state untouched
-            torch.manual_seed(seed)
-            model = rn.new_model(engine.dev)
-        return mask.apply_(model)
-
-    return train_branch(rn, fdir, fresh_ticket, mask, cfg.train_config(), stream_seed(seed, "reinit", round), engine,
-                        progress, f"re-initialised round {round}",
-                        round=round, init_seed=seed, remaining=rn.metrics(round)["remaining"], baseline="reinit")
+    folder = the_run.dir / BRANCHES / f"reinit-round_{round:02d}-seed{seed}"
+    engine, mask = _engine(engine, device, cfg), the_run.mask(round)
+    def fresh_ticket(): return mask.apply_(_seeded_model(cfg, the_run.data(), seed, engine.dev))
+    return train_branch(the_run, folder, fresh_ticket, mask, cfg.train_config(),
+                        stream_seed(seed, "reinit", round), engine, progress, f"re-initialised round {round}",
+                        round=round, init_seed=seed, remaining=the_run.metrics(round)["remaining"],
+                        baseline="reinit")
 
 # %% ../nbs/04b_baselines.ipynb 14
 def ticket_params(rn: Run, round: int) -> int:
@@ -80,15 +79,21 @@ def ticket_params(rn: Run, round: int) -> int:
     model, mask = rn.new_model(), rn.mask(round)
     return count_params(model) - sum(int((~v).sum()) for v in mask.values())
 
+# %% ../nbs/04b_baselines.ipynb 17
 def small_dense(run_or_path, round: int, data=None, root=None, device="auto", engine: Engine|None = None,
                 progress: bool = True, log=print) -> Run:
-    "A dense network as wide as makes its parameter count match round `round`'s ticket, trained like round 0 from random weights; its `Run`."
-    rn = as_run(run_or_path, data, root, round)
-    cfg, d = rn.config, rn.data()
-    n = ticket_params(rn, round)
-    w = matched_width(n, cfg.arch, cfg.stem, d.channels, d.num_classes, cfg.head, cfg.advprop)
+    "A dense network with as many parameters as round `round`'s ticket, trained like round 0; its `Run`."
+    the_run = as_run(run_or_path, data, root, round)
+    cfg, run_data = the_run.config, the_run.data()
+    width = matched_width(ticket_params(the_run, round), cfg.arch, cfg.stem, run_data.channels,
+                          run_data.num_classes, cfg.head, cfg.advprop)
     # a narrower network cannot take a pretrained checkpoint's weights: it starts from random ones
-    over = {k: v for k, v in cfg.to_json().items() if k not in ("dataset", "per_class", "rounds", "data_id", "width", "init", "init_stem")}
-    if cfg.init and log: log(f"small dense network of width {w:g}: trained from random weights ({cfg.init} does not fit its narrower layers)")
-    return run(dataset=cfg.dataset, per_class=cfg.per_class, rounds=0, width=w, out=rn.dir / BRANCHES / f"small-dense-round_{round:02d}",
-               data=d if cfg.dataset == "custom" else None, root=root, device=device, engine=engine, progress=progress, log=log, **over)
+    skipped = ("dataset", "per_class", "rounds", "data_id", "width", "init", "init_stem")
+    over = {k: v for k, v in cfg.to_json().items() if k not in skipped}
+    if cfg.init and log:
+        log(f"small dense network of width {width:g}: trained from random weights "
+            f"({cfg.init} does not fit its narrower layers)")
+    return run(dataset=cfg.dataset, per_class=cfg.per_class, rounds=0, width=width,
+               out=the_run.dir / BRANCHES / f"small-dense-round_{round:02d}",
+               data=run_data if cfg.dataset == "custom" else None, root=root, device=device, engine=engine,
+               progress=progress, log=log, **over)
