@@ -15,103 +15,111 @@ import torch
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 
-from .data import ImageData, load_dataset, split, Batches
+from .data import ImageData, split, Batches
 from .models import load_backbone
 from .augment import policy
-from .files import (save_atomic, write_csv_atomic, remove_orphans,
-                                      round_dir, rounds_done, CONFIG, SUBSET, REWIND, RESULTS, MASK, CHECKPOINT, METRICS)
+from .files import (save_atomic, write_csv_atomic, remove_orphans, round_dir, rounds_done,
+                                      CONFIG, SUBSET, REWIND, RESULTS, MASK, CHECKPOINT, METRICS)
 from .prune import Mask, prunable_names, prune_step
 from .train import TrainConfig, train, Engine
 from .batched import train_batched
-from .rundir import (IMPConfig, Run, as_run, as_data, fingerprint, choose_subset, stream_seed, build_model,
+from .rundir import (IMPConfig, Run, as_run, as_data, fingerprint, choose_subset, stream_seed,
                                        default_out, provenance, pack_state, unpack_state, results_table,
-                                       _check_out, _read_subset, _write_subset, _save_round)
+                                       _check_out, _named_data, _read_subset, _write_subset, _save_round,
+                                       _seeded_model)
 
 # the run directory's names, handed on: `imp.Run`, `imp.IMPConfig`, ... (nbdev adds `_all_` to `__all__`)
-_all_ = ["IMPConfig", "Run", "as_run", "choose_subset", "stream_seed", "pack_state", "unpack_state", "results_table"]
+_all_ = ["IMPConfig", "Run", "as_run", "choose_subset", "stream_seed", "pack_state", "unpack_state",
+         "results_table"]
 
 # %% ../nbs/04a_imp.ipynb 5
 def _engine(engine: Engine|None, device, cfg: IMPConfig) -> Engine:
     "The engine of a run: the given one (its precision must be the config's) or `Engine(device, cfg.precision)`."
     if engine is None: return Engine(device=device, precision=cfg.precision)
     if engine.precision != cfg.precision:
-        raise ValueError(f"engine.precision={engine.precision!r} but the run's precision is {cfg.precision!r}: precision changes results, "
-                         "so it is part of the run's configuration. Pass precision= to the run instead.")
+        raise ValueError(f"engine.precision={engine.precision!r} but the run's precision is {cfg.precision!r}: "
+                         "precision changes results, so it is part of the run's configuration. "
+                         "Pass precision= to the run instead.")
     return engine
 
 # %% ../nbs/04a_imp.ipynb 7
-def _batches(data: ImageData, xtr, ytr, tcfg: TrainConfig, seed: int, engine: Engine) -> Batches:
+def _batches(data: ImageData, x_train, y_train, train_cfg: TrainConfig, seed: int, engine: Engine) -> Batches:
     "The training batches of one round: the run's subset and augmentation policy, on the engine's device."
-    return Batches(xtr, ytr, data.mean, data.std, tcfg.batch_size, policy(tcfg.augment, data) or False, data.crop_pad, data.hflip, engine.dev, seed=seed)
-
-def _train_and_save(folder: Path, model, mask: Mask, data: ImageData, xtr, ytr, test, tcfg: TrainConfig, seed: int, engine: Engine,
-                    start_epoch=0, on_epoch=None, checkpoint_minutes=5.0, progress=True, desc="train", started=None, **extra) -> dict:
-    "Train with `mask`, then write weights, history and (last) metrics.json into `folder`; returns the metrics."
-    t0 = started or time.time()
-    hist = train(model, _batches(data, xtr, ytr, tcfg, seed, engine), tcfg, test=test, mask=mask, start_epoch=start_epoch, on_epoch=on_epoch,
-                 checkpoint=folder / CHECKPOINT, checkpoint_minutes=checkpoint_minutes, progress=progress, desc=desc, engine=engine)
-    return _save_round(folder, model, mask, hist, tcfg, engine, time.time() - t0, **extra)
+    augment = policy(train_cfg.augment, data) or False
+    return Batches(x_train, y_train, data.mean, data.std, train_cfg.batch_size, augment,
+                   data.crop_pad, data.hflip, engine.dev, seed=seed)
 
 # %% ../nbs/04a_imp.ipynb 10
 ROW = "{round:>5} {remaining:>10.1f} {test_acc:>9.2%} {seconds:>8.1f}"
 HEADER = f"{'round':>5} {'remaining%':>10} {'test acc':>9} {'seconds':>8}"
 
 def _conv_density(mask: Mask, model) -> float:
+    "The share of the conv weights (`prunable_names`) that `mask` keeps: what the paper reports as remaining."
     convs = set(prunable_names(model))
-    n = sum(v.numel() for k, v in mask.items() if k in convs)
-    return sum(int(v.sum()) for k, v in mask.items() if k in convs) / n
+    total = sum(v.numel() for k, v in mask.items() if k in convs)
+    return sum(int(v.sum()) for k, v in mask.items() if k in convs) / total
 
-# %% ../nbs/04a_imp.ipynb 11
+# %% ../nbs/04a_imp.ipynb 13
+def _cpu_copy(state: dict) -> dict:
+    "A copy of a state dict on the CPU, unchanged by later training."
+    return {k: v.detach().cpu().clone() for k, v in state.items()}
+
+# %% ../nbs/04a_imp.ipynb 16
 def _resolve(dataset, per_class, rounds, data, root, config: dict, loaded: dict|None = None) -> tuple:
-    "The run's `IMPConfig` (stem resolved) and its data, from `run`'s arguments; `loaded` caches datasets by name and options."
+    "The run's `IMPConfig` (stem resolved) and its data, from `run`'s arguments; `loaded` caches datasets."
     config = dict(config)
     if data is not None:
         data = as_data(data)
         config["data_id"] = fingerprint(data)
-    unknown = set(config) - {f.name for f in fields(IMPConfig)}
-    if unknown: raise TypeError(f"Unknown option(s) {', '.join(sorted(unknown))}. Options: {', '.join(f.name for f in fields(IMPConfig))}.")
+    known = [f.name for f in fields(IMPConfig)]
+    unknown = set(config) - set(known)
+    if unknown: raise TypeError(f"Unknown option(s) {', '.join(sorted(unknown))}. Options: {', '.join(known)}.")
     cfg = IMPConfig(dataset=dataset if data is None else "custom", per_class=per_class, rounds=rounds, **config)
     if data is None:
         key = (cfg.dataset, json.dumps(cfg.dataset_kwargs, sort_keys=True), str(root))
-        if loaded is None or key not in loaded:
-            data = load_dataset(cfg.dataset, root=root, **(cfg.dataset_kwargs or {}))
-            if loaded is not None: loaded[key] = data
-        else: data = loaded[key]
+        data = loaded[key] if loaded is not None and key in loaded else _named_data(cfg, root)
+        if loaded is not None: loaded[key] = data
     if cfg.stem == "auto": cfg.stem = data.stem      # saved as what it resolved to
     return cfg, data
 
-# %% ../nbs/04a_imp.ipynb 12
+# %% ../nbs/04a_imp.ipynb 19
 def _sayer(log):
-    "`log` as a function of one line: `print` above any progress bar, flushed (rows appear as rounds finish, even in a file), the function given, or nothing."
+    "`log` as a function of one line: `print` above any progress bar, flushed; the function given; or nothing."
     def say(line: str):
-        tqdm.write(line); sys.stdout.flush()
-    return say if log is print else (log or (lambda m: None))
+        tqdm.write(line)
+        sys.stdout.flush()      # rows appear as rounds finish, even in a file
+    return say if log is print else (log or (lambda line: None))
 
-# %% ../nbs/04a_imp.ipynb 13
+# %% ../nbs/04a_imp.ipynb 22
 def duration(seconds: float) -> str:
     "'42 s', '7 min', '3 h 05 min': a time a reader takes in at a glance."
     if seconds < 90: return f"{seconds:.0f} s"
     if seconds < 5400: return f"{seconds / 60:.0f} min"
     return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
 
-# %% ../nbs/04a_imp.ipynb 14
+# %% ../nbs/04a_imp.ipynb 24
+def _pruned_start(cfg: IMPConfig) -> int:
+    "The epoch a pruned round starts at: the rewind epoch, or 0 where it rewinds to round 0's trained weights."
+    return cfg.rewind_epoch if cfg.rewind_to == "epoch" else 0
+
+# %% ../nbs/04a_imp.ipynb 26
 def epochs_left(cfg: IMPConfig, rounds: list[int]) -> int:
     "Training epochs of `rounds`: round 0 trains every epoch, later rounds start at the rewind epoch."
-    later = cfg.epochs - (cfg.rewind_epoch if cfg.rewind_to == "epoch" else 0)
+    later = cfg.epochs - _pruned_start(cfg)
     return sum(cfg.epochs if r == 0 else later for r in rounds)
 
-# %% ../nbs/04a_imp.ipynb 15
+# %% ../nbs/04a_imp.ipynb 28
 def cost_line(cfg: IMPConfig, n_train: int, n_test: int, rounds: list[int]) -> str:
     "What the rounds still to train cost, in image passes, before anything has run."
     if not rounds: return "cost: nothing left to train"
     epochs = epochs_left(cfg, rounds)
     passes = f"{epochs * n_train / 1e6:.2f} M" if epochs * n_train >= 1e6 else f"{epochs * n_train:,}"
-    return (f"cost: {len(rounds)} trainings, {epochs:,} epochs × {n_train:,} training images = {passes} image passes, "
-            f"and a {n_test:,}-image test pass per round")
+    return (f"cost: {len(rounds)} trainings, {epochs:,} epochs × {n_train:,} training images "
+            f"= {passes} image passes, and a {n_test:,}-image test pass per round")
 
-# %% ../nbs/04a_imp.ipynb 17
+# %% ../nbs/04a_imp.ipynb 31
 class _Driver:
-    "One IMP run between its rounds: `run` (or `run_batched`) asks it for a round's start (`begin`) and hands it the results (`end`)."
+    "One IMP run between its rounds: asked for a round's start (`begin`), handed the round's results (`end`)."
     def __init__(self, cfg: IMPConfig, data: ImageData, out, device, engine, log):
         self.cfg, self.out = cfg, Path(out) if out is not None else default_out(cfg)
         self.engine = _engine(engine, device, cfg)
@@ -126,7 +134,7 @@ class _Driver:
         self.prev_mask = self.prev_state = self.rewind = None     # the last round's, kept for the next one
         self.estimated = self.header_shown = False
 
-# %% ../nbs/04a_imp.ipynb 19
+# %% ../nbs/04a_imp.ipynb 33
 @patch
 def open_directory(self: _Driver, data: ImageData) -> tuple:
     "Check or start the run directory, fix the subset, build the initial network; the test images."
@@ -136,28 +144,26 @@ def open_directory(self: _Driver, data: ImageData) -> tuple:
     if resume:
         _check_out(out, cfg, provenance(self.engine))
         picked = _read_subset(out)
-        for folder in [out, *out.glob("round_*")]:     # what writes killed half-way left (branches clean their own)
+        for folder in [out, *out.glob("round_*")]:     # killed writes left these (branches clean their own)
             remove_orphans(folder, recursive=False)
     else:
         picked = choose_subset(data, cfg)              # may raise: before anything is written
     self.x_train, self.y_train, x_test, y_test = split(data, picked)
-    self.model = self.initial_model(report=True)       # may raise too (a checkpoint that does not fit): nothing written
+    self.model = self.initial_model(report=True)       # may raise too (a checkpoint that does not fit)
     if not resume:
         _check_out(out, cfg, provenance(self.engine))
-        remove_orphans(out, recursive=False)           # a run killed while writing subset.json left its temporary file
+        remove_orphans(out, recursive=False)           # left by a run killed while writing subset.json
         _write_subset(out, data, picked, self.y_train, y_test)
     self.run = Run(out, data=data)
     self.data = self.run.data()                        # normalised as subset.json records
     return x_test, y_test
 
-# %% ../nbs/04a_imp.ipynb 20
+# %% ../nbs/04a_imp.ipynb 34
 @patch
 def initial_model(self: _Driver, report: bool = False):
-    "The run's initial network: drawn from the run's seed, then a pretrained backbone loaded into it if `init` names one."
+    "The run's initial network, drawn from its seed; `init`'s pretrained backbone loaded into it."
     cfg = self.cfg
-    with torch.random.fork_rng(devices=[]):            # the caller's random state stays as it was
-        torch.manual_seed(cfg.seed)
-        model = build_model(cfg, self.data, self.engine.dev)
+    model = _seeded_model(cfg, self.data, cfg.seed, self.engine.dev)
     if cfg.init:
         loaded = load_backbone(model, cfg.init, stem=cfg.init_stem)
         if report:
@@ -165,32 +171,32 @@ def initial_model(self: _Driver, report: bool = False):
                      f"fresh: {', '.join(loaded['fresh']) or 'none'}")
     return model
 
-# %% ../nbs/04a_imp.ipynb 22
+# %% ../nbs/04a_imp.ipynb 36
 @patch
 def describe(self: _Driver, n_test: int) -> str:
     "The run in one line: data, network, schedule, engine and directory."
     cfg = self.cfg
     rewind = f"epoch {cfg.rewind_epoch}" if cfg.rewind_to == "epoch" else "the trained dense weights"
     return (f"IMP on {self.data.name}: {len(self.x_train)} training / {n_test} test images, "
-            f"{cfg.arch} ({cfg.stem} stem, width {cfg.width}), {cfg.epochs} epochs a round, augment {cfg.augment}, "
-            f"rewind to {rewind}, {cfg.rounds} pruning rounds of {cfg.prune_rate:.0%} ({cfg.prune}); "
-            f"engine {self.engine.describe()}; run directory {self.out}")
+            f"{cfg.arch} ({cfg.stem} stem, width {cfg.width}), {cfg.epochs} epochs a round, "
+            f"augment {cfg.augment}, rewind to {rewind}, {cfg.rounds} pruning rounds of {cfg.prune_rate:.0%} "
+            f"({cfg.prune}); engine {self.engine.describe()}; run directory {self.out}")
 
 @patch
 def row(self: _Driver, line: str):
-    "A row of the results table, under its header (printed with the first row: the time estimate comes before it)."
+    "A row of the results table, under its header (printed with the first row, after the time estimate)."
     if not self.header_shown:
         self.say(HEADER)
         self.header_shown = True
     self.say(line)
 
-# %% ../nbs/04a_imp.ipynb 23
+# %% ../nbs/04a_imp.ipynb 37
 @patch
 def estimate(self: _Driver, r: int, start: int):
-    "An on_epoch for the first round trained: after its first epochs (up to 5), say how long the rest of the run will take."
+    "An on_epoch for the first round trained: after up to 5 epochs, say how long the rest of the run will take."
     if self.estimated: return None
     ticks = []
-    def tick(done, model):     # the first epoch of a call is its warm-up: timed from its end, over up to 4 epochs
+    def tick(done, model):     # a call's first epoch is its warm-up: timed from its end, over up to 4 epochs
         ticks.append(time.perf_counter())
         if self.estimated or not (len(ticks) == 5 or (done == self.cfg.epochs and len(ticks) >= 2)): return
         self.estimated = True
@@ -201,7 +207,7 @@ def estimate(self: _Driver, r: int, start: int):
                  f"for the {left:,} training epoch{'s' * (left != 1)} left, test passes not counted")
     return tick
 
-# %% ../nbs/04a_imp.ipynb 25
+# %% ../nbs/04a_imp.ipynb 39
 @patch
 def pending(self: _Driver, r: int) -> bool:
     "Whether round `r` still has to train (a finished one is reported as loaded)."
@@ -213,26 +219,26 @@ def pending(self: _Driver, r: int) -> bool:
 @patch
 def seed(self: _Driver, r: int) -> int: return stream_seed(self.cfg.seed, "round", r)
 
-# %% ../nbs/04a_imp.ipynb 26
+# %% ../nbs/04a_imp.ipynb 40
 @patch
 def next_mask(self: _Driver, r: int) -> Mask:
-    "Round `r`'s mask: saved before, all ones in round 0, or round `r - 1`'s pruned by the run's strategy (then saved)."
+    "Round `r`'s mask: read back, all ones (round 0), or round `r - 1`'s pruned by the run's strategy; saved."
     folder = round_dir(self.out, r)
     if (folder / MASK).exists(): return Mask.load(folder / MASK).check(self.model)
     if r == 0: mask = Mask.ones(self.model, self.cfg.prune_linear)
     else:
-        if self.prev_mask is None: self.prev_mask, self.prev_state = self.run.mask(r - 1), self.run.state(r - 1)
+        if self.prev_mask is None:      # the last round was loaded, not trained, in this call
+            self.prev_mask, self.prev_state = self.run.mask(r - 1), self.run.state(r - 1)
         mask = prune_step(self.cfg.prune, self.prev_state, self.prev_mask, self.cfg.prune_rate, self.seed(r))
     mask.save(folder / MASK)
     return mask
 
-# %% ../nbs/04a_imp.ipynb 27
+# %% ../nbs/04a_imp.ipynb 41
 @patch
 def keep_rewind(self: _Driver, done: int, state: dict):
-    "Save the rewind state when round 0 reaches the rewind epoch: again if round 0 restarted, so it is this trajectory's."
+    "Save the rewind state when round 0 reaches the rewind epoch (again if round 0 restarted: this trajectory's)."
     if done == self.cfg.rewind_epoch:
-        weights = {k: v.detach().cpu().clone() for k, v in state.items()}
-        save_atomic({"epoch": done, "state": weights}, self.out / REWIND, "rewind")
+        save_atomic({"epoch": done, "state": _cpu_copy(state)}, self.out / REWIND, "rewind")
 
 @patch
 def start_weights(self: _Driver, r: int) -> tuple:
@@ -241,9 +247,9 @@ def start_weights(self: _Driver, r: int) -> tuple:
         self.model = self.initial_model()
         self.keep_rewind(0, self.model.state_dict())   # rewind_epoch=0 rewinds to the initial weights
         return self.model, 0
-    if self.rewind is None: self.rewind = self.run.start_state()   # read once per call (load_state_dict copies it)
+    if self.rewind is None: self.rewind = self.run.start_state()   # read once (load_state_dict copies it)
     self.model.load_state_dict(self.rewind)
-    return self.model, self.cfg.rewind_epoch if self.cfg.rewind_to == "epoch" else 0
+    return self.model, _pruned_start(self.cfg)
 
 @patch
 def begin(self: _Driver, r: int) -> tuple:
@@ -252,7 +258,7 @@ def begin(self: _Driver, r: int) -> tuple:
     model, start = self.start_weights(r)
     return mask.apply_(model), mask, start
 
-# %% ../nbs/04a_imp.ipynb 29
+# %% ../nbs/04a_imp.ipynb 43
 @patch
 def on_epoch(self: _Driver, r: int, start: int):
     "After each epoch: keep the rewind state (round 0), time the first epochs (the first round trained)."
@@ -270,35 +276,39 @@ def batches(self: _Driver, r: int) -> Batches:
 
 @patch
 def desc(self: _Driver, r: int, mask: Mask) -> str:
+    "The label of round `r`'s progress bar: the round and its density."
     return f"round {r}/{self.cfg.rounds} ({100 * _conv_density(mask, self.model):.1f}%)"
 
-# %% ../nbs/04a_imp.ipynb 30
+# %% ../nbs/04a_imp.ipynb 44
 @patch
-def train_alone(self: _Driver, r: int, model, mask: Mask, start: int, checkpoint_minutes: float, progress: bool) -> list:
+def train_alone(self: _Driver, r: int, model, mask: Mask, start: int, checkpoint_minutes: float,
+                progress: bool) -> list:
     "Train round `r` on its own (not batched with other runs); its history."
     return train(model, self.batches(r), self.train_cfg, test=self.test, mask=mask, start_epoch=start,
                  on_epoch=self.on_epoch(r, start), checkpoint=round_dir(self.out, r) / CHECKPOINT,
-                 checkpoint_minutes=checkpoint_minutes, progress=progress, desc=self.desc(r, mask), engine=self.engine)
+                 checkpoint_minutes=checkpoint_minutes, progress=progress, desc=self.desc(r, mask),
+                 engine=self.engine)
 
 @patch
 def end(self: _Driver, r: int, model, mask: Mask, history: list, seconds: float, **extra) -> dict:
     "Save round `r`'s results, keep its mask and weights for the next round, and report its row."
-    metrics = _save_round(round_dir(self.out, r), model, mask, history, self.train_cfg, self.engine, seconds, round=r,
-                          remaining=100 * _conv_density(mask, model), density=100 * mask.density, **extra)
+    metrics = _save_round(round_dir(self.out, r), model, mask, history, self.train_cfg, self.engine, seconds,
+                          round=r, remaining=100 * _conv_density(mask, model), density=100 * mask.density,
+                          **extra)
     write_csv_atomic(self.run.results, self.out / RESULTS)
-    self.prev_mask, self.prev_state = mask, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    self.prev_mask, self.prev_state = mask, _cpu_copy(model.state_dict())
     self.row(ROW.format(**metrics))
     return metrics
 
-# %% ../nbs/04a_imp.ipynb 32
+# %% ../nbs/04a_imp.ipynb 46
 def run(dataset: str = "digits",     # registered dataset name (ignored when `data` is given)
         per_class: int|None = None,   # k training images per class (or `fraction=`, or neither for all)
-        rounds: int = IMPConfig.rounds,  # pruning rounds after the dense round 0 (default 15: the paper's 16 trainings)
+        rounds: int = IMPConfig.rounds,  # pruning rounds after the dense round 0 (15: the paper's 16 trainings)
         out=None,                     # run directory; default: runs/<a name from the config>
         data=None,                    # your own data: ImageData or (x_train, y_train, x_test, y_test)
         root=None,                    # folder holding the dataset's files, for datasets read from disk
         device="auto",                # "auto", "cpu", "cuda", ...
-        engine: Engine|None = None,   # execution settings (channels-last, compile, deterministic, ...); default: Engine(device)
+        engine: Engine|None = None,   # channels-last, compile, deterministic, ...; default: Engine(device)
         progress: bool = True,        # a progress bar per round
         log=print,                    # prints the table row of each round; None for silence
         checkpoint_minutes: float = 5.0,  # how often a round saves a resumable state
@@ -319,7 +329,7 @@ def run(dataset: str = "digits",     # registered dataset name (ignored when `da
     driver.say(driver.run.verdict())
     return driver.run
 
-# %% ../nbs/04a_imp.ipynb 35
+# %% ../nbs/04a_imp.ipynb 48
 _BASELINES = ("finetune", "reinit", "small_dense", "ticket_params")
 
 def __getattr__(name: str):
@@ -329,50 +339,53 @@ def __getattr__(name: str):
         return getattr(importlib.import_module("data_efficient_lth.baselines"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-# %% ../nbs/04a_imp.ipynb 59
+# %% ../nbs/04a_imp.ipynb 72
 BATCH_FREE = ("seed", "augment", "per_class", "fraction", "imbalance", "profile", "rounds")
 "`IMPConfig` fields in which runs that train together may differ (the subset only at equal size)."
 
 def batch_key(cfg: IMPConfig, n_train: int) -> str:
     "Runs with equal keys can train in one loop: the config but `BATCH_FREE`, and the number of training images."
-    return json.dumps({**{k: v for k, v in cfg.to_json().items() if k not in BATCH_FREE}, "n_train": int(n_train)}, sort_keys=True)
+    shared = {k: v for k, v in cfg.to_json().items() if k not in BATCH_FREE}
+    return json.dumps({**shared, "n_train": int(n_train)}, sort_keys=True)
 
-# %% ../nbs/04a_imp.ipynb 60
+# %% ../nbs/04a_imp.ipynb 73
 def can_batch(cfg: IMPConfig) -> bool:
     "Whether a run can train in a batch with others (AdvProp's adversarial step trains one run at a time)."
     return not cfg.advprop
 
-# %% ../nbs/04a_imp.ipynb 61
+# %% ../nbs/04a_imp.ipynb 74
 _PER_JOB = {"dataset", "per_class", "rounds", "out", "config"}
-_SHARED = tuple(p for p in inspect.signature(run).parameters if p not in _PER_JOB)   # run()'s own arguments, shared by a batch
+# run()'s own arguments: shared by every run of a batch
+_SHARED = tuple(p for p in inspect.signature(run).parameters if p not in _PER_JOB)
 
 def _label(out: Path) -> str: return f"{out.parent.name}/{out.name}" if out.parent.name else out.name
 
-# %% ../nbs/04a_imp.ipynb 62
+# %% ../nbs/04a_imp.ipynb 75
 def _resolve_jobs(jobs: list, data, root) -> list[tuple]:
-    "Each job's config, data, run directory and number of training images; bad jobs refused before anything is written."
+    "Each job's config, data, run directory and training set size; bad jobs refused before anything is written."
     if not isinstance(jobs, (list, tuple)) or not jobs:
-        raise ValueError("jobs: give a non-empty list of dicts of run()'s options, e.g. [{'seed': 0}, {'seed': 1}].")
+        raise ValueError("jobs: give a non-empty list of dicts of run()'s options, "
+                         "e.g. [{'seed': 0}, {'seed': 1}].")
     loaded, resolved = {}, []
     for i, job in enumerate(jobs):
         if not isinstance(job, dict):
             raise TypeError(f"jobs[{i}]: expected a dict of run()'s options, got {type(job).__name__}.")
         shared = sorted(set(job) & set(_SHARED))
         if shared:
-            raise ValueError(f"jobs[{i}] sets {', '.join(shared)}: these are run_batched's own arguments, shared by every run.")
-        job = dict(job)
+            raise ValueError(f"jobs[{i}] sets {', '.join(shared)}: "
+                             "these are run_batched's own arguments, shared by every run.")
         options = {k: v for k, v in job.items() if k not in ("dataset", "per_class", "rounds", "out")}
-        cfg, job_data = _resolve(job.get("dataset", "digits"), job.get("per_class"), job.get("rounds", IMPConfig.rounds),
-                                 data, root, options, loaded)
+        cfg, job_data = _resolve(job.get("dataset", "digits"), job.get("per_class"),
+                                 job.get("rounds", IMPConfig.rounds), data, root, options, loaded)
         out = Path(job["out"]) if job.get("out") is not None else default_out(cfg)
         # may raise: before anything is written
         n_train = len(_read_subset(out)) if (out / SUBSET).exists() else len(choose_subset(job_data, cfg))
         resolved.append((cfg, job_data, out, n_train))
     return resolved
 
-# %% ../nbs/04a_imp.ipynb 63
+# %% ../nbs/04a_imp.ipynb 76
 def _check_batchable(resolved: list[tuple]):
-    "Refuse runs that cannot train in one loop: a shared run directory, configs that differ beyond `BATCH_FREE`, AdvProp."
+    "Refuse runs that cannot share a loop: one directory, configs that differ beyond `BATCH_FREE`, AdvProp."
     outs = [str(out) for _, _, out, _ in resolved]
     shared = sorted({out for out in outs if outs.count(out) > 1})
     if shared: raise ValueError(f"Two jobs share a run directory ({', '.join(shared)}): give each its own out=.")
@@ -382,35 +395,39 @@ def _check_batchable(resolved: list[tuple]):
         first, other = json.loads(keys[0]), json.loads(key)
         diff = ", ".join(f"{f}={first.get(f)!r} vs {other.get(f)!r}" for f in sorted(set(first) | set(other))
                          if first.get(f) != other.get(f))
-        raise ValueError(f"jobs[0] and jobs[{i}] cannot train together: they differ in {diff}. Runs in one batch may differ "
-                         f"only in {', '.join(BATCH_FREE)} (the subset at equal size); run the others in another batch.")
+        raise ValueError(f"jobs[0] and jobs[{i}] cannot train together: they differ in {diff}. "
+                         f"Runs in one batch may differ only in {', '.join(BATCH_FREE)} "
+                         "(the subset at equal size); run the others in another batch.")
     if len(resolved) > 1 and not can_batch(resolved[0][0]):
         raise ValueError("AdvProp runs train one at a time: use run() for each, or a sweep (it does so).")
 
-# %% ../nbs/04a_imp.ipynb 64
-def _train_together(group: list, begun: list[tuple], r: int, checkpoint_minutes: float, progress: bool) -> list:
+# %% ../nbs/04a_imp.ipynb 77
+def _train_together(group: list, begun: list[tuple], r: int, checkpoint_minutes: float,
+                    progress: bool) -> list:
     "Train round `r` of every driver in `group` in one loop (stacked weights); their histories."
-    def keep_rewinds(done, stacked, runs):
-        for j, i in enumerate(runs): group[i].keep_rewind(done, stacked.state(j))
-    return train_batched([model for model, _, _ in begun], [driver.batches(r) for driver in group], group[0].train_cfg,
-                         tests=[driver.test for driver in group], masks=[mask for _, mask, _ in begun],
-                         start_epoch=begun[0][2], on_epoch=keep_rewinds if r == 0 else None,
+    def keep_rewinds(done, stacked, runs):     # `runs`: the drivers still training, by their place in `group`
+        for place, i in enumerate(runs): group[i].keep_rewind(done, stacked.state(place))
+    return train_batched([model for model, _, _ in begun], [driver.batches(r) for driver in group],
+                         group[0].train_cfg, tests=[driver.test for driver in group],
+                         masks=[mask for _, mask, _ in begun], start_epoch=begun[0][2],
+                         on_epoch=keep_rewinds if r == 0 else None,
                          checkpoints=[round_dir(driver.out, r) / CHECKPOINT for driver in group],
                          checkpoint_minutes=checkpoint_minutes, progress=progress, desc=f"round {r}",
                          engine=group[0].engine)
 
-# %% ../nbs/04a_imp.ipynb 65
-def run_batched(jobs: list,                     # one dict of `run`'s options per run: dataset, per_class, rounds, out, seed, augment, ...
+# %% ../nbs/04a_imp.ipynb 78
+def run_batched(jobs: list,                     # one dict of `run`'s options per run: per_class, out, seed, ...
                 data=None,                      # your own data, shared by every run
                 root=None, device="auto", engine: Engine|None = None,
                 progress: bool = True,          # a progress bar per batched round
-                log=print,                      # each run's rows, prefixed with its directory; None for silence
+                log=print,                      # each run's rows, prefixed with its directory; None: silence
                 checkpoint_minutes: float = 5.0) -> list[Run]:
-    "Run (or resume) several IMP runs that differ only in seed, augmentation or subset, training each round of all of them in one loop."
+    "Run (or resume) several IMP runs that differ only in seed, augmentation or subset, each round in one loop."
     resolved = _resolve_jobs(jobs, data, root)
     _check_batchable(resolved)
     say = _sayer(log)
-    drivers = [_Driver(cfg, job_data, out, device, engine, lambda line, label=_label(out): say(f"[{label}] {line}"))
+    drivers = [_Driver(cfg, job_data, out, device, engine,
+                       lambda line, label=_label(out): say(f"[{label}] {line}"))
                for cfg, job_data, out, _ in resolved]
     for r in range(max(driver.cfg.rounds for driver in drivers) + 1):
         group = [driver for driver in drivers if r <= driver.cfg.rounds and driver.pending(r)]
@@ -423,7 +440,8 @@ def run_batched(jobs: list,                     # one dict of `run`'s options pe
         else:
             histories = _train_together(group, begun, r, checkpoint_minutes, progress)
         share = (time.time() - started) / len(group)
+        together = {"batched_runs": len(group)} if len(group) > 1 else {}
         for driver, (model, mask, _), history in zip(group, begun, histories):
-            driver.end(r, model, mask, history, share, **({"batched_runs": len(group)} if len(group) > 1 else {}))
+            driver.end(r, model, mask, history, share, **together)
     for driver in drivers: driver.say(driver.run.verdict())
     return [driver.run for driver in drivers]
