@@ -56,7 +56,7 @@ def finetune(run_or_path,               # a `Run` or its directory
                         f"fine-tune round {round} (lr {lr:g})",
                         round=round, lr=lr, remaining=the_run.metrics(round)["remaining"])
 
-# %% ../nbs/04b_baselines.ipynb 13
+# %% ../nbs/04b_baselines.ipynb 14
 def reinit(run_or_path,
            round: int,
            seed: int|None = None,   # seed of the fresh weights; default: the run's seed + 1
@@ -73,13 +73,13 @@ def reinit(run_or_path,
                         round=round, init_seed=seed, remaining=the_run.metrics(round)["remaining"],
                         baseline="reinit")
 
-# %% ../nbs/04b_baselines.ipynb 14
+# %% ../nbs/04b_baselines.ipynb 15
 def ticket_params(rn: Run, round: int) -> int:
     "Parameters round `round`'s network keeps: every parameter minus the pruned weights."
     model, mask = rn.new_model(), rn.mask(round)
     return count_params(model) - sum(int((~v).sum()) for v in mask.values())
 
-# %% ../nbs/04b_baselines.ipynb 17
+# %% ../nbs/04b_baselines.ipynb 18
 def small_dense(run_or_path, round: int, data=None, root=None, device="auto", engine: Engine|None = None,
                 progress: bool = True, log=print) -> Run:
     "A dense network with as many parameters as round `round`'s ticket, trained like round 0; its `Run`."

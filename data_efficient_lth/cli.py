@@ -168,7 +168,7 @@ def parser() -> argparse.ArgumentParser:
     _add_run_commands(commands)
     return p
 
-# %% ../nbs/07_cli.ipynb 39
+# %% ../nbs/07_cli.ipynb 41
 @functools.cache
 def cli_flags() -> dict[str, str]:
     "Every option of every dlth command: its Python name and its flag (`per_class` → `--per-class`)."
@@ -176,13 +176,13 @@ def cli_flags() -> dict[str, str]:
     return {a.dest: a.option_strings[0] for sp in subcommands.choices.values() for a in sp._actions
             if a.option_strings and a.option_strings[0].startswith("--") and a.dest != "help"}
 
-# %% ../nbs/07_cli.ipynb 42
+# %% ../nbs/07_cli.ipynb 44
 PYTHON_ONLY = [(r",? or pass counts=\[\.\.\.\] to take a different number from each class", ""),
                (r"\s*For your own images pass data=ImageData\(.*?@register_dataset\(name\)\.", ""),
                (r"load_dataset\((['\"])\w+\1, download=True\)", "--download")]
 "Advice in library messages that only Python can follow (pattern, replacement): dropped, or said as a flag."
 
-# %% ../nbs/07_cli.ipynb 45
+# %% ../nbs/07_cli.ipynb 47
 def as_flags(message: str) -> str:
     "A library message as a dlth user reads it: `per_class=5` → `--per-class 5`, `out=` → `--out`."
     for pattern, replacement in PYTHON_ONLY:
@@ -195,7 +195,7 @@ def as_flags(message: str) -> str:
             message = re.sub(rf"{not_in}{name}(?![\w/\\\-])", flag, message)
     return message
 
-# %% ../nbs/07_cli.ipynb 48
+# %% ../nbs/07_cli.ipynb 50
 def _value(text: str):
     "A grid value: int, float, true/false, none, else the string."
     low = text.strip().lower()
@@ -206,7 +206,7 @@ def _value(text: str):
         except ValueError: pass
     return text.strip()
 
-# %% ../nbs/07_cli.ipynb 51
+# %% ../nbs/07_cli.ipynb 53
 def parse_grid(spec: str) -> tuple[str, list]:
     "'per_class=5,10' → ('per_class', [5, 10]); option names may use dashes."
     if "=" not in spec:
@@ -216,19 +216,19 @@ def parse_grid(spec: str) -> tuple[str, list]:
     if not values: raise ValueError(f"--grid {spec!r}: no values after '='.")
     return option.strip().replace("-", "_"), values
 
-# %% ../nbs/07_cli.ipynb 54
+# %% ../nbs/07_cli.ipynb 56
 def _say(line: str):
     "The run's lines (rows, cost, verdict) above any progress bar, flushed, in the words of the command line."
     tqdm.write(as_flags(line))
     sys.stdout.flush()
 
-# %% ../nbs/07_cli.ipynb 57
+# %% ../nbs/07_cli.ipynb 59
 def config_options(args: argparse.Namespace, exclude: set) -> dict:
     "The `IMPConfig` fields given on the command line (not left at None), but `exclude`."
     names = {f.name for f in fields(imp.IMPConfig)} - set(exclude)
     return {k: v for k, v in vars(args).items() if k in names and v is not None}
 
-# %% ../nbs/07_cli.ipynb 60
+# %% ../nbs/07_cli.ipynb 62
 def _download(dataset: str, root, dataset_kwargs: dict|None):
     "--download: fetch the dataset's files into --root before the run reads them."
     if dataset not in ("cifar10", "cifar100"):
@@ -238,7 +238,7 @@ def _download(dataset: str, root, dataset_kwargs: dict|None):
         raise FileNotFoundError(f"--download could not fetch {dataset}: {e}. "
                                 "Download it elsewhere and pass --root.") from None
 
-# %% ../nbs/07_cli.ipynb 64
+# %% ../nbs/07_cli.ipynb 66
 def _imp_command(args: argparse.Namespace):
     "`dlth imp`: run or resume IMP, then write its report."
     config = config_options(args, exclude=_OWN_OPTION_FIELDS)      # dataset, per_class, rounds: passed by name
@@ -250,7 +250,7 @@ def _imp_command(args: argparse.Namespace):
                       progress=not args.quiet, checkpoint_minutes=args.checkpoint_minutes, log=_say, **config)
     print(f"report: {viz.report(the_run)}")
 
-# %% ../nbs/07_cli.ipynb 65
+# %% ../nbs/07_cli.ipynb 67
 def _sweep_command(args: argparse.Namespace):
     "`dlth sweep`: run (or resume, or extend) a grid, then print its table and write its report."
     common = config_options(args, exclude=sweep.NOT_GRID_OPTIONS)
@@ -263,7 +263,7 @@ def _sweep_command(args: argparse.Namespace):
     print(the_sweep.table())
     print(f"report: {sweep.write_report(the_sweep)}")
 
-# %% ../nbs/07_cli.ipynb 66
+# %% ../nbs/07_cli.ipynb 68
 def _show_command(args: argparse.Namespace):
     "`dlth show`: a sweep's table, or a run's table and verdict."
     if (Path(args.run_dir) / SWEEP).exists():
@@ -273,12 +273,12 @@ def _show_command(args: argparse.Namespace):
     print(the_run.table.to_string())
     print(as_flags(the_run.verdict()))
 
-# %% ../nbs/07_cli.ipynb 67
+# %% ../nbs/07_cli.ipynb 69
 def _report_command(args: argparse.Namespace):
     "`dlth report`: the run's figures in one HTML file."
     print(viz.report(args.run_dir, args.out))
 
-# %% ../nbs/07_cli.ipynb 68
+# %% ../nbs/07_cli.ipynb 70
 def _finetune_command(args: argparse.Namespace):
     "`dlth finetune`: fine-tune a round's ticket, print its accuracy."
     metrics = imp.finetune(args.run_dir, args.round, epochs=args.epochs, lr=args.lr, device=args.device,
@@ -286,7 +286,7 @@ def _finetune_command(args: argparse.Namespace):
     print(f"round {metrics['round']} fine-tuned at lr {metrics['lr']:g} for {metrics['epochs']} epochs: "
           f"test accuracy {metrics['test_acc']:.2%} ({metrics['remaining']:.1f}% of conv weights remaining)")
 
-# %% ../nbs/07_cli.ipynb 69
+# %% ../nbs/07_cli.ipynb 71
 def _baseline_command(args: argparse.Namespace):
     "`dlth baseline`: train a baseline of a round's ticket, print its accuracy next to the ticket's."
     the_run = imp.Run(args.run_dir)
@@ -300,7 +300,7 @@ def _baseline_command(args: argparse.Namespace):
         acc = dense.metrics(0)["test_acc"]
     print(f"{what}: test accuracy {acc:.2%}; the ticket of round {args.round}: {ticket:.2%}")
 
-# %% ../nbs/07_cli.ipynb 70
+# %% ../nbs/07_cli.ipynb 72
 _COMMANDS = {"imp": _imp_command, "sweep": _sweep_command, "show": _show_command, "report": _report_command,
              "finetune": _finetune_command, "baseline": _baseline_command}
 

@@ -204,7 +204,7 @@ def count_params(model: nn.Module) -> int:
     "Number of parameters (BatchNorm running statistics are buffers and do not count)."
     return sum(p.numel() for p in model.parameters())
 
-# %% ../nbs/01_models.ipynb 54
+# %% ../nbs/01_models.ipynb 56
 def matched_width(n_params: int,       # parameters the dense network should have (e.g. a ticket's nonzero weights)
                   arch: str = "resnet18", stem: str = "small", in_channels: int = 3, num_classes: int = 10,
                   head: str = "linear",        # the same head and BatchNorms as the ticket's network
@@ -218,7 +218,7 @@ def matched_width(n_params: int,       # parameters the dense network should hav
         if count > n_params: break      # counts grow with the width: the rest are further away
     return best
 
-# %% ../nbs/01_models.ipynb 57
+# %% ../nbs/01_models.ipynb 59
 def _our_name(k: str) -> str:
     "A torchvision ResNet parameter name in our names (`downsample.0` → `shortcut.conv`, `conv1` → `stem.conv`)."
     k = k.removeprefix("module.")       # first: `module.conv1.` is the stem too
@@ -227,7 +227,7 @@ def _our_name(k: str) -> str:
         if k.startswith(a): k = b + k[len(a):]
     return k
 
-# %% ../nbs/01_models.ipynb 60
+# %% ../nbs/01_models.ipynb 62
 def _read_state_dict(path: Path) -> dict:
     "A local checkpoint's state dict: the file's dict itself, or the one it holds under `state_dict` or `model`."
     if not path.exists():
@@ -240,7 +240,7 @@ def _read_state_dict(path: Path) -> dict:
         raise ValueError(f"{path} does not hold a state dict (parameter name → tensor).")
     return state
 
-# %% ../nbs/01_models.ipynb 63
+# %% ../nbs/01_models.ipynb 65
 def load_backbone(model: nn.Module, path,
                   stem: bool = False) -> dict:   # also load the stem (conv + BN), where its shape fits
     "Load a local checkpoint's residual stages into `model` in place (stem and head stay fresh); names by outcome."

@@ -136,7 +136,7 @@ def random_prune(mask: Mask, fraction: float = 0.2, seed: int = 0) -> "Mask":
     scores = torch.rand(mask.n_total, generator=torch.Generator().manual_seed(seed))
     return _prune_lowest(mask, scores, fraction)
 
-# %% ../nbs/02_prune.ipynb 44
+# %% ../nbs/02_prune.ipynb 46
 PRUNERS = {
     "magnitude": lambda weights, mask, fraction, seed: magnitude_prune(weights, mask, fraction),
     "random": lambda weights, mask, fraction, seed: random_prune(mask, fraction, seed),
@@ -148,7 +148,7 @@ def prune_step(strategy: str, weights: dict, mask: Mask, fraction: float, seed: 
         raise ValueError(f"prune={strategy!r}: expected one of {', '.join(map(repr, PRUNERS))}.")
     return PRUNERS[strategy](weights, mask, fraction, seed)
 
-# %% ../nbs/02_prune.ipynb 47
+# %% ../nbs/02_prune.ipynb 49
 class MaskedParams:
     "The masked parameters of a model with their masks as tensors on the same device, for fast re-masking."
     def __init__(self, model: nn.Module, mask: Mask):

@@ -111,7 +111,7 @@ def _check_training(cfg: IMPConfig):
     _need(cfg.init or not cfg.init_stem,
           "init_stem=True loads a checkpoint's stem: give the checkpoint too, init='path/to/checkpoint.pt'.")
 
-# %% ../nbs/04_rundir.ipynb 11
+# %% ../nbs/04_rundir.ipynb 13
 STREAMS = {"round": 0, "finetune": 500, "reinit": 700}   # offset of each purpose inside the run seed's block
 
 def stream_seed(run_seed: int, purpose: str, round_number: int = 0) -> int:
@@ -119,7 +119,7 @@ def stream_seed(run_seed: int, purpose: str, round_number: int = 0) -> int:
     if purpose not in STREAMS: raise ValueError(f"purpose={purpose!r}: expected one of {', '.join(STREAMS)}.")
     return run_seed * 1000 + STREAMS[purpose] + round_number
 
-# %% ../nbs/04_rundir.ipynb 14
+# %% ../nbs/04_rundir.ipynb 16
 def fingerprint(data: ImageData) -> str:
     "A short hash of a dataset's images and labels."
     digest = hashlib.sha1()
@@ -129,7 +129,7 @@ def fingerprint(data: ImageData) -> str:
         digest.update(tensor.contiguous().numpy().tobytes())
     return digest.hexdigest()[:16]
 
-# %% ../nbs/04_rundir.ipynb 17
+# %% ../nbs/04_rundir.ipynb 19
 def as_data(data) -> ImageData:
     "`data` as an ImageData: an ImageData, or a tuple (x_train, y_train[, x_test, y_test])."
     if isinstance(data, ImageData): return data
@@ -137,7 +137,7 @@ def as_data(data) -> ImageData:
     raise TypeError("data: expected ImageData(x_train, y_train, x_test, y_test) "
                     "or a tuple (x_train, y_train, x_test, y_test).")
 
-# %% ../nbs/04_rundir.ipynb 20
+# %% ../nbs/04_rundir.ipynb 22
 def _subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
     "The training indices `cfg` asks for, drawn from its seed."
     labels, n_classes = data.y_train, data.num_classes
@@ -154,7 +154,7 @@ def _subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
     return subset_indices(labels, per_class=cfg.per_class, fraction=cfg.fraction, num_classes=n_classes,
                           seed=cfg.seed)
 
-# %% ../nbs/04_rundir.ipynb 23
+# %% ../nbs/04_rundir.ipynb 25
 def choose_subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
     "The training indices the config asks for; refused where they would leave no test images."
     if len(data.x_train) == 0:
@@ -166,7 +166,7 @@ def choose_subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
                          "every image. Choose a smaller per_class=, or fraction= below 1.")
     return picked
 
-# %% ../nbs/04_rundir.ipynb 27
+# %% ../nbs/04_rundir.ipynb 29
 def pack_state(state: dict, mask: Mask) -> dict:
     "A state dict with masked weights stored as their surviving values only."
     return {"dense": {k: v.cpu() for k, v in state.items() if k not in mask},
@@ -181,11 +181,11 @@ def unpack_state(packed: dict, mask: Mask) -> dict:
         state[k] = weight
     return state
 
-# %% ../nbs/04_rundir.ipynb 30
+# %% ../nbs/04_rundir.ipynb 32
 def _read_subset_file(out) -> dict: return json.loads((Path(out) / SUBSET).read_text())
 def _read_subset(out) -> torch.Tensor: return torch.tensor(_read_subset_file(out)["train"])
 
-# %% ../nbs/04_rundir.ipynb 31
+# %% ../nbs/04_rundir.ipynb 33
 def _write_subset(out: Path, data: ImageData, picked: torch.Tensor,
                   y_train: torch.Tensor,   # the labels of the picked images
                   y_test: torch.Tensor):
@@ -196,7 +196,7 @@ def _write_subset(out: Path, data: ImageData, picked: torch.Tensor,
               "chance": float(torch.bincount(y_test).max()) / len(y_test)}   # the majority class's share
     write_json_atomic(record, Path(out) / SUBSET)
 
-# %% ../nbs/04_rundir.ipynb 34
+# %% ../nbs/04_rundir.ipynb 36
 def build_model(cfg: IMPConfig, data: ImageData, device="cpu"):
     "A fresh network for `cfg` and `data`, initialised from the global RNG."
     stem = data.stem if cfg.stem == "auto" else cfg.stem
@@ -209,7 +209,7 @@ def _seeded_model(cfg: IMPConfig, data: ImageData, seed: int, device="cpu"):
         torch.manual_seed(seed)
         return build_model(cfg, data, device)
 
-# %% ../nbs/04_rundir.ipynb 37
+# %% ../nbs/04_rundir.ipynb 39
 def _save_round(folder: Path, model, mask: Mask, history: list, train_cfg: TrainConfig, engine: Engine,
                 seconds: float, **extra) -> dict:
     "Write weights, history and (last) metrics.json into `folder`; returns the metrics."
@@ -229,7 +229,7 @@ def _save_round(folder: Path, model, mask: Mask, history: list, train_cfg: Train
     (folder / CHECKPOINT).unlink(missing_ok=True)
     return metrics
 
-# %% ../nbs/04_rundir.ipynb 39
+# %% ../nbs/04_rundir.ipynb 41
 def git_commit() -> str|None:
     "HEAD of the package's checkout ('…-dirty' with uncommitted changes); None when installed from a wheel."
     import data_efficient_lth
@@ -244,14 +244,14 @@ def git_commit() -> str|None:
     if head.returncode != 0: return None
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
-# %% ../nbs/04_rundir.ipynb 41
+# %% ../nbs/04_rundir.ipynb 43
 def provenance(engine: Engine) -> dict:
     "What a run is made with: package, torch and Python versions, the device and its engine, the git commit."
     from data_efficient_lth import __version__
     return {"package_version": __version__, "torch": torch.__version__, "python": platform.python_version(),
             "device": device_name(engine.dev), "engine": engine.describe(), "git_commit": git_commit()}
 
-# %% ../nbs/04_rundir.ipynb 44
+# %% ../nbs/04_rundir.ipynb 46
 def config_record(old: dict, cfg: IMPConfig, made_by: dict) -> dict:
     "config.json's content: the configuration, what made the run, and each other environment that continued it."
     record = {"config": cfg.to_json(), "package": "data_efficient_lth",
@@ -261,7 +261,7 @@ def config_record(old: dict, cfg: IMPConfig, made_by: dict) -> dict:
         record["continued_by"].append(made_by)
     return record
 
-# %% ../nbs/04_rundir.ipynb 47
+# %% ../nbs/04_rundir.ipynb 49
 def _saved_config(config_file: Path) -> tuple[dict, dict]:
     "config.json's record, and its configuration in today's form."
     try:
@@ -284,7 +284,7 @@ def _refuse_other_config(out: Path, saved: dict, new: dict):
                          ". Nothing was changed. Use another out= for this configuration, "
                          f"or delete {out} to start over.")
 
-# %% ../nbs/04_rundir.ipynb 50
+# %% ../nbs/04_rundir.ipynb 52
 def _claim_empty(out: Path):
     "Refuse a directory that holds anything but a half-written config.json; remove that."
     if not (out.exists() and any(out.iterdir())): return
@@ -297,7 +297,7 @@ def _claim_empty(out: Path):
                          "Nothing was changed: choose a new or empty directory for out=.")
     for p in half_written: p.unlink()      # nothing of that run was kept: start it afresh
 
-# %% ../nbs/04_rundir.ipynb 52
+# %% ../nbs/04_rundir.ipynb 54
 def _check_out(out: Path, cfg: IMPConfig, made_by: dict):
     "Refuse a directory that is not this run's; write or update its config.json (`made_by`: see `provenance`)."
     config_file, old, saved, new = out / CONFIG, {}, None, cfg.to_json()
@@ -311,14 +311,14 @@ def _check_out(out: Path, cfg: IMPConfig, made_by: dict):
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(record, config_file)
 
-# %% ../nbs/04_rundir.ipynb 55
+# %% ../nbs/04_rundir.ipynb 57
 def default_out(cfg: IMPConfig) -> Path:
     "runs/<dataset>-<subset>-<arch>-<stem>-<prune>-seed<seed>: a readable default name."
     subset = f"k{cfg.per_class}" if cfg.per_class else f"f{cfg.fraction}" if cfg.fraction else "all"
     if cfg.imbalance: subset += f"-lt{cfg.imbalance}{cfg.profile}"
     return Path("runs") / f"{cfg.dataset}-{subset}-{cfg.arch}-{cfg.stem}-{cfg.prune}-seed{cfg.seed}"
 
-# %% ../nbs/04_rundir.ipynb 58
+# %% ../nbs/04_rundir.ipynb 60
 RESULT_COLUMNS = {   # metrics.json key: (column name for reading, scale, decimals)
     "remaining": ("remaining %", 1, 1), "density": ("density %", 1, 1), "test_acc": ("test acc %", 100, 2),
     "best_epoch_test_acc_chosen_on_test": ("best epoch's test acc % (chosen on test)", 100, 2),
@@ -335,7 +335,7 @@ def results_table(results: pd.DataFrame) -> pd.DataFrame:
     if "epochs" in table: table["epochs"] = table["epochs"].astype(int)
     return table
 
-# %% ../nbs/04_rundir.ipynb 61
+# %% ../nbs/04_rundir.ipynb 63
 class Run:
     "An IMP run directory: its config, results, masks, weights and tickets."
     def __init__(self, path, data: ImageData|None = None, root=None):   # root: where an on-disk dataset lives
@@ -353,7 +353,7 @@ class Run:
 
     def __repr__(self): return f"Run({str(self.dir)!r}, rounds done {self.rounds_done}, {self.config.dataset})"
 
-# %% ../nbs/04_rundir.ipynb 64
+# %% ../nbs/04_rundir.ipynb 66
 def _named_data(cfg: IMPConfig, root=None) -> ImageData:
     "The registered dataset `cfg` names, with its options."
     return load_dataset(cfg.dataset, root=root, **(cfg.dataset_kwargs or {}))
@@ -381,7 +381,7 @@ def new_model(self: Run, device="cpu"):
     "A fresh network of the run's shape, initialised from the global RNG."
     return build_model(self.config, self.data(), device)
 
-# %% ../nbs/04_rundir.ipynb 67
+# %% ../nbs/04_rundir.ipynb 69
 @patch
 def metrics(self: Run, r: int) -> dict:
     "Round `r`'s results, as its metrics.json holds them."
@@ -408,7 +408,7 @@ def subset(self: Run) -> torch.Tensor:
     "Indices of the training images in the dataset's training pool."
     return _read_subset(self.dir)
 
-# %% ../nbs/04_rundir.ipynb 70
+# %% ../nbs/04_rundir.ipynb 72
 @patch(as_prop=True)
 def results(self: Run) -> pd.DataFrame:
     "One row per finished round."
@@ -420,7 +420,7 @@ def table(self: Run) -> pd.DataFrame:
     "`results` for reading: percentages, rounded, named columns (what `dlth show` prints)."
     return results_table(self.results)
 
-# %% ../nbs/04_rundir.ipynb 73
+# %% ../nbs/04_rundir.ipynb 75
 @patch
 def model(self: Run, r: int, device="cpu"):
     "The trained network of round `r` (round 0: dense)."
@@ -440,7 +440,7 @@ def ticket(self: Run, r: int, device="cpu"):
     model.load_state_dict(self.start_state())
     return self.mask(r).apply_(model)
 
-# %% ../nbs/04_rundir.ipynb 76
+# %% ../nbs/04_rundir.ipynb 78
 @patch
 def best(self: Run) -> pd.Series|None:
     "The pruned round (≥ 1) with the highest final test accuracy; chosen on the test set."
@@ -459,7 +459,7 @@ def dense_learned(self: Run) -> bool:
     chance = self.chance()
     return self.metrics(0)["test_acc"] >= chance + (1 - chance) / 10
 
-# %% ../nbs/04_rundir.ipynb 77
+# %% ../nbs/04_rundir.ipynb 79
 @patch
 def verdict(self: Run) -> str:
     "One line: dense vs the best ticket (no gain where the dense network did not learn)."
@@ -477,7 +477,7 @@ def verdict(self: Run) -> str:
             f"at {best['remaining']:.1f}% of conv weights remaining (round {best.name}; chosen on the test set) "
             f"· {gain:+.1f} points")
 
-# %% ../nbs/04_rundir.ipynb 80
+# %% ../nbs/04_rundir.ipynb 82
 def as_run(run_or_path, data=None, root=None, round: int|None = None) -> Run:
     "The `Run` of a run or its directory; with `round`, refused unless that round is finished."
     if isinstance(run_or_path, Run): the_run = run_or_path

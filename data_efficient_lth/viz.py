@@ -31,10 +31,10 @@ def short_name(layer: str) -> str:
     name = layer.removesuffix(".weight")
     return name.removesuffix(".conv") if layer.endswith(".conv.weight") else name
 
-# %% ../nbs/05_viz.ipynb 9
+# %% ../nbs/05_viz.ipynb 10
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
 
-# %% ../nbs/05_viz.ipynb 11
+# %% ../nbs/05_viz.ipynb 12
 def _add_run(fig: go.Figure, run: Run, results, color: str):
     "One run's accuracy per round, a dotted line at its dense accuracy, and a star on its best ticket."
     name = run.dir.name
@@ -51,7 +51,7 @@ def _add_run(fig: go.Figure, run: Run, results, color: str):
                                  marker=dict(symbol="star", size=16, color=color),
                                  name=f"best ticket, {name} (chosen on test)"))
 
-# %% ../nbs/05_viz.ipynb 14
+# %% ../nbs/05_viz.ipynb 15
 def _mark_round(fig: go.Figure, results, selected: int):
     "An open circle on round `selected` of `results`, if that round has finished."
     if selected in results.index:
@@ -59,12 +59,12 @@ def _mark_round(fig: go.Figure, results, selected: int):
                                  mode="markers", name=f"round {selected}",
                                  marker=dict(symbol="circle-open", size=20, line=dict(width=3), color="black")))
 
-# %% ../nbs/05_viz.ipynb 17
+# %% ../nbs/05_viz.ipynb 18
 def tick_label(remaining: float) -> str:
     "A density (%) as an axis tick: whole percents from 10% up, one decimal from 1%, two significant digits below."
     return f"{remaining:.0f}" if remaining >= 9.5 else f"{remaining:.1f}" if remaining >= 0.95 else f"{remaining:.2g}"
 
-# %% ../nbs/05_viz.ipynb 20
+# %% ../nbs/05_viz.ipynb 21
 def _remaining_axis(fig: go.Figure, results: list):
     "A log x axis of % remaining ticked at the rounds' own densities: dense on the left, nothing past 100%."
     remaining = sorted({float(x) for res in results for x in res.get("remaining", [])}, reverse=True)
@@ -74,7 +74,7 @@ def _remaining_axis(fig: go.Figure, results: list):
                          ticktext=[tick_label(x) for x in remaining])
     fig.update_xaxes(type="log", title="% of conv weights remaining")
 
-# %% ../nbs/05_viz.ipynb 23
+# %% ../nbs/05_viz.ipynb 24
 def _accuracy_axis(fig: go.Figure, results: list):
     "A y axis of test accuracy (%) with a margin around the accuracies shown, never past 0 or 101."
     shown = [100 * a for res in results for a in res.get("test_acc", [])]
@@ -82,7 +82,7 @@ def _accuracy_axis(fig: go.Figure, results: list):
         fig.update_yaxes(range=[max(0, min(shown) - 4), min(101, max(shown) + 4)])
     fig.update_yaxes(title="test accuracy (%)")
 
-# %% ../nbs/05_viz.ipynb 26
+# %% ../nbs/05_viz.ipynb 27
 def accuracy_figure(*runs, selected: int|None = None) -> go.Figure:
     "Test accuracy against % of conv weights remaining; dense accuracy dotted, best ticket starred."
     fig = go.Figure()
@@ -97,7 +97,7 @@ def accuracy_figure(*runs, selected: int|None = None) -> go.Figure:
                       legend=dict(orientation="h", y=-0.25))
     return fig
 
-# %% ../nbs/05_viz.ipynb 30
+# %% ../nbs/05_viz.ipynb 31
 def density_figure(run, round: int) -> go.Figure:
     "Density of every masked layer in `round`, in model order."
     run = as_run(run)
@@ -110,7 +110,7 @@ def density_figure(run, round: int) -> go.Figure:
                       xaxis=dict(tickangle=-60))
     return fig
 
-# %% ../nbs/05_viz.ipynb 33
+# %% ../nbs/05_viz.ipynb 34
 def density_heatmap(run) -> go.Figure:
     "Density of every layer (rows, stem at the top) in every finished round (columns)."
     run = as_run(run)
@@ -126,7 +126,7 @@ def density_heatmap(run) -> go.Figure:
                       yaxis=dict(autorange="reversed"))
     return fig
 
-# %% ../nbs/05_viz.ipynb 37
+# %% ../nbs/05_viz.ipynb 38
 def magnitudes(run, round: int) -> tuple[np.ndarray, float]:
     "Surviving |w| of round `round`'s trained conv weights, and the magnitude the next pruning cuts at."
     run = as_run(run)
@@ -136,7 +136,7 @@ def magnitudes(run, round: int) -> tuple[np.ndarray, float]:
     threshold = float(torch.kthvalue(weights, n_cut).values) if n_cut >= 1 else float("nan")
     return weights.numpy(), threshold
 
-# %% ../nbs/05_viz.ipynb 40
+# %% ../nbs/05_viz.ipynb 41
 def magnitude_figure(run, round: int, bins: int = 80) -> go.Figure:
     "Histogram of log10 |w| of the surviving weights, with the next pruning threshold."
     weights, threshold = magnitudes(run, round)
@@ -153,13 +153,13 @@ def magnitude_figure(run, round: int, bins: int = 80) -> go.Figure:
                       bargap=0)
     return fig
 
-# %% ../nbs/05_viz.ipynb 44
+# %% ../nbs/05_viz.ipynb 45
 def shown_kernels(mask: torch.Tensor, max_channels: int = 32) -> torch.Tensor:
     "The first `max_channels` outputs × inputs of a layer's mask, as kernels (a linear layer's as 1×1)."
     kernels = mask if mask.ndim == 4 else mask[:, :, None, None]
     return kernels[:max_channels, :max_channels]
 
-# %% ../nbs/05_viz.ipynb 47
+# %% ../nbs/05_viz.ipynb 48
 def mask_grid(mask: torch.Tensor, max_channels: int = 32) -> np.ndarray:
     "A 2-D array of kernels (1 = kept, 0 = pruned) separated by NaN gaps."
     kernels = shown_kernels(mask, max_channels).float()
@@ -170,12 +170,12 @@ def mask_grid(mask: torch.Tensor, max_channels: int = 32) -> np.ndarray:
             grid[o * (kh + 1):o * (kh + 1) + kh, i * (kw + 1):i * (kw + 1) + kw] = kernels[o, i].numpy()
     return grid
 
-# %% ../nbs/05_viz.ipynb 50
+# %% ../nbs/05_viz.ipynb 51
 def default_layer(mask) -> str:
     "The first masked layer whose kernels form a grid (more than one input channel), else the first."
     return next((k for k, v in mask.items() if v.ndim == 4 and v.shape[1] > 1), next(iter(mask)))
 
-# %% ../nbs/05_viz.ipynb 53
+# %% ../nbs/05_viz.ipynb 54
 def mask_title(round: int, layer: str, mask: torch.Tensor, max_channels: int = 32) -> str:
     "The mask figure's title: the layer, how much of it is kept, and which channels the grid shows."
     n_out, n_in = mask.shape[:2]
@@ -184,7 +184,7 @@ def mask_title(round: int, layer: str, mask: torch.Tensor, max_channels: int = 3
     kept = 100 * float(mask.float().mean())
     return f"Round {round}: mask of {short_name(layer)}, {kept:.1f}% kept<br><sup>{shown}, one square per kernel</sup>"
 
-# %% ../nbs/05_viz.ipynb 56
+# %% ../nbs/05_viz.ipynb 57
 MASK_COLORS = [[0, "#ececec"], [0.5, "#ececec"], [0.5, "#1f3b73"], [1, "#1f3b73"]]   # two colours, no blend
 
 def mask_figure(run, round: int, layer: str|None = None, max_channels: int = 32) -> go.Figure:
@@ -205,7 +205,7 @@ def mask_figure(run, round: int, layer: str|None = None, max_channels: int = 32)
                       yaxis=dict(title="output channel", autorange="reversed", scaleanchor="x", **axis))
     return fig
 
-# %% ../nbs/05_viz.ipynb 60
+# %% ../nbs/05_viz.ipynb 61
 PERCENT_AXIS = dict(range=[-2, 102], tickvals=[0, 20, 40, 60, 80, 100])   # accuracy in % never runs past 100
 
 def curves_figure(run, round: int) -> go.Figure:
@@ -229,7 +229,7 @@ def curves_figure(run, round: int) -> go.Figure:
     fig.update_yaxes(**PERCENT_AXIS, row=1, col=2)
     return fig
 
-# %% ../nbs/05_viz.ipynb 65
+# %% ../nbs/05_viz.ipynb 67
 FIGURE_NAMES = {"accuracy": "Accuracy of each round", "density": "Density per layer", "mask": "Mask of one layer",
                 "magnitudes": "Magnitudes of the surviving weights", "curves": "Training of the round"}
 
@@ -240,7 +240,7 @@ def placeholder_figure(key: str, height: int = 380) -> go.Figure:
                       template="plotly_white", height=height, xaxis=dict(visible=False), yaxis=dict(visible=False))
     return fig
 
-# %% ../nbs/05_viz.ipynb 67
+# %% ../nbs/05_viz.ipynb 69
 class RoundExplorer:
     "Widgets to step through the rounds of a run directory."
     # two figures side by side fit a notebook
@@ -278,7 +278,7 @@ class RoundExplorer:
 
     def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)
 
-# %% ../nbs/05_viz.ipynb 69
+# %% ../nbs/05_viz.ipynb 71
 @patch
 def refresh(self: RoundExplorer):
     "Re-read the run directory: new rounds become reachable."
@@ -298,7 +298,7 @@ def refresh(self: RoundExplorer):
     self.slider.max = self.play.max = done[-1]
     self.show(self.slider.value)
 
-# %% ../nbs/05_viz.ipynb 71
+# %% ../nbs/05_viz.ipynb 73
 @patch
 def _replace(self: RoundExplorer, key, fig: go.Figure):
     "Put `fig`'s traces and layout into the widget `key`, in one message to the browser."
@@ -311,7 +311,7 @@ def _replace(self: RoundExplorer, key, fig: go.Figure):
         for axis in ("xaxis", "yaxis"):   # the placeholder hid them; the browser keeps what it is not told to change
             if widget.layout[axis].visible is None: widget.layout[axis].visible = True
 
-# %% ../nbs/05_viz.ipynb 74
+# %% ../nbs/05_viz.ipynb 76
 @patch
 def show(self: RoundExplorer, round: int):
     "Draw every figure for `round`."
@@ -322,7 +322,7 @@ def show(self: RoundExplorer, round: int):
     self._replace("curves", curves_figure(self.run, round))
     self._show_mask(round)
 
-# %% ../nbs/05_viz.ipynb 76
+# %% ../nbs/05_viz.ipynb 78
 @patch
 def _show_mask(self: RoundExplorer, round: int|None = None):
     "Draw the chosen layer's mask in `round` (default: the slider's)."
@@ -330,38 +330,38 @@ def _show_mask(self: RoundExplorer, round: int|None = None):
     if self.run is not None and self.layer.value and round in self.run.rounds_done:
         self._replace("mask", mask_figure(self.run, round, self.layer.value))
 
-# %% ../nbs/05_viz.ipynb 77
+# %% ../nbs/05_viz.ipynb 79
 @patch
 def track(self: RoundExplorer, round: int, metrics: dict|None = None):
     "Callback for `imp.run(on_round_end=...)`: show the round that just finished."
     self.refresh()
     self.slider.value = round
 
-# %% ../nbs/05_viz.ipynb 78
+# %% ../nbs/05_viz.ipynb 80
 def explore(run, layer: str|None = None) -> RoundExplorer:
     "The round explorer of a run (a `Run` or a directory, which may not exist yet)."
     return RoundExplorer(run, layer)
 
-# %% ../nbs/05_viz.ipynb 84
+# %% ../nbs/05_viz.ipynb 86
 def _plain_json(obj) -> dict:
     "A plotly object (a figure, a template) as plain JSON, written as plotly writes it."
     return json.loads(to_json_plotly(obj.to_plotly_json()))
 
-# %% ../nbs/05_viz.ipynb 86
+# %% ../nbs/05_viz.ipynb 88
 def figure_json(fig: go.Figure) -> dict:
     "A figure as plain JSON without its template (the report sets the template once for all figures)."
     d = _plain_json(fig)
     d.get("layout", {}).pop("template", None)
     return d
 
-# %% ../nbs/05_viz.ipynb 89
+# %% ../nbs/05_viz.ipynb 91
 def packed_mask(mask: torch.Tensor, max_channels: int = 32) -> dict:
     "The shown part of one layer's mask as base64 bits (row-major over outputs, inputs, kernel rows, kernel columns)."
     kernels = shown_kernels(mask, max_channels)
     bits = np.packbits(kernels.flatten().numpy().astype(np.uint8))
     return dict(shape=list(kernels.shape), bits=base64.b64encode(bits.tobytes()).decode())
 
-# %% ../nbs/05_viz.ipynb 92
+# %% ../nbs/05_viz.ipynb 94
 def _mask_data(masks: dict, max_channels: int = 32) -> dict:
     "For every layer of `masks` ({round: Mask}): its short name, and each round's mask title and packed bits."
     rounds = list(masks)
@@ -373,7 +373,7 @@ def _mask_data(masks: dict, max_channels: int = 32) -> dict:
                           packed=[p["bits"] for p in packed], shape=packed[0]["shape"])
     return out
 
-# %% ../nbs/05_viz.ipynb 94
+# %% ../nbs/05_viz.ipynb 96
 def report_data(run, max_channels: int = 32) -> dict:
     "All the report draws: each round's accuracy (round marked), density, magnitude and curve figures, and masks."
     run = as_run(run)
@@ -390,7 +390,7 @@ def report_data(run, max_channels: int = 32) -> dict:
                 mask_template=figure_json(mask_figure(run, rounds[0], next(iter(first)), max_channels)),
                 template=_plain_json(pio.templates["plotly_white"]))
 
-# %% ../nbs/05_viz.ipynb 97
+# %% ../nbs/05_viz.ipynb 99
 REPORT_JS = """
 const D = JSON.parse(document.getElementById("report-data").textContent);
 const CONFIG = {responsive: true, displaylogo: false};
@@ -436,7 +436,7 @@ picker.addEventListener("change", show);
 show();
 """
 
-# %% ../nbs/05_viz.ipynb 99
+# %% ../nbs/05_viz.ipynb 101
 REPORT_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 .controls{position:sticky;top:0;z-index:10;background:#fff;padding:.6em 0;border-bottom:1px solid #ddd;\
 display:flex;gap:2em;align-items:center}
@@ -446,18 +446,18 @@ font-weight:bold}
 table.results td,table.results th{border:1px solid #ccc;padding:3px 8px;text-align:right} \
 pre{background:#f6f6f6;padding:1em;font-size:12px}"""
 
-# %% ../nbs/05_viz.ipynb 101
+# %% ../nbs/05_viz.ipynb 103
 def script_json(data) -> str:
     "JSON that is safe inside a <script> element: every '<' escaped, so nothing in it can close the element."
     return json.dumps(data, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
 
-# %% ../nbs/05_viz.ipynb 104
+# %% ../nbs/05_viz.ipynb 106
 def _layer_options(masks: dict, default: str) -> str:
     "The layer picker's <option>s, one for each layer of the report's masks, `default` selected."
     return "".join(f'<option value="{html.escape(k)}"{" selected" if k == default else ""}>'
                    f'{html.escape(v["name"])}</option>' for k, v in masks.items())
 
-# %% ../nbs/05_viz.ipynb 106
+# %% ../nbs/05_viz.ipynb 108
 def _controls_html(last: int, layer_options: str) -> str:
     "The bar of controls: a slider over the rounds (at the last one) and the layer picker."
     return ('<div class="controls"><label>round '
@@ -466,7 +466,7 @@ def _controls_html(last: int, layer_options: str) -> str:
             f'<label>layer <select id="layer">{layer_options}</select></label>'
             '<span>the round and the layer drive every figure below</span></div>')
 
-# %% ../nbs/05_viz.ipynb 109
+# %% ../nbs/05_viz.ipynb 111
 def _run_summary(config) -> str:
     "What the run did, in one paragraph's text: data, network, pruning, epochs, rewinding, seed."
     rewind = f"epoch {config.rewind_epoch}" if config.rewind_to == "epoch" else "the trained dense weights"
@@ -475,7 +475,7 @@ def _run_summary(config) -> str:
             f"{config.epochs} epochs a round, rewind to {rewind}, seed {config.seed}. "
             "Accuracy is each round's final-epoch accuracy on the whole test split.")
 
-# %% ../nbs/05_viz.ipynb 111
+# %% ../nbs/05_viz.ipynb 113
 def report(run, path=None) -> Path:
     "Write a self-contained HTML report of the run (default: RUN_DIR/report.html); returns its path."
     run = as_run(run)
