@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # the quickstart: 8 pruning rounds of a full-width small-stem ResNet-18 on digits, 10 images per class
 DEMO_ARGS ?= --dataset digits --per-class 10 --rounds 8 --epochs 60 --out runs/demo
 
-.PHONY: venv demo outputs test check-clean check-export check-readme nbtest nbtest-avx2 pytest readme bench bench-check browser-deps
+.PHONY: venv demo outputs gpu-wheels gpu-check test check-clean check-export check-readme nbtest nbtest-avx2 pytest readme bench bench-check browser-deps
 
 $(STAMP): setup.py settings.ini constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,19 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/imp_speed.py $(BENCH_ARGS)
 # accuracy of the two on digits, 3 seeds (about 10 minutes on 2 CPU cores)
+# A GPU machine reaches no package registry and lacks these pure-Python packages: make gpu-wheels gathers them
+# (for its Python 3.12, at the versions tested here) into gpu-wheels/, which travels with the working tree; there,
+# make gpu-check installs them into .gpu-site/ and runs every GPU check in under 10 minutes (bench/gpu_check.py).
+GPU_PACKAGES := fastcore execnb nbdev plotly ipywidgets anywidget
+gpu-wheels: $(STAMP)
+	@rm -rf gpu-wheels && $(BIN)/pip freeze --exclude-editable 2>/dev/null | grep -v '@' > .gpu-constraints.txt
+	$(BIN)/pip download --quiet --dest gpu-wheels --only-binary=:all: --python-version 3.12 --implementation cp --abi cp312 \
+	  --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
+	  -c .gpu-constraints.txt $(GPU_PACKAGES) 2>&1 | grep -v "WARNING: Location" || true
+	@rm -f .gpu-constraints.txt gpu-wheels/setuptools-*.whl gpu-wheels/wheel-*.whl && du -sh gpu-wheels
+gpu-check:
+	@$(if $(wildcard $(BIN)/python),$(BIN)/python,python3) bench/gpu_check.py
+
 bench-check: $(STAMP)
 	$(BIN)/python bench/digits_check.py
 
