@@ -28,13 +28,13 @@ bench: $(STAMP)
 # A GPU machine reaches no package registry and lacks these pure-Python packages: make gpu-wheels gathers them
 # (for its Python 3.12, at the versions tested here) into gpu-wheels/, which travels with the working tree; there,
 # make gpu-check installs them into .gpu-site/ and runs every GPU check in under 10 minutes (bench/gpu_check.py).
-GPU_PACKAGES := fastcore execnb nbdev plotly ipywidgets anywidget
+GPU_PACKAGES := fastcore execnb nbdev plotly ipywidgets anywidget setuptools
 gpu-wheels: $(STAMP)
-	@rm -rf gpu-wheels && $(BIN)/pip freeze --exclude-editable 2>/dev/null | grep -v '@' > .gpu-constraints.txt
+	@rm -rf gpu-wheels && $(BIN)/pip freeze --all --exclude-editable 2>/dev/null | grep -v '@' > .gpu-constraints.txt
 	$(BIN)/pip download --quiet --dest gpu-wheels --only-binary=:all: --python-version 3.12 --implementation cp --abi cp312 \
 	  --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
 	  -c .gpu-constraints.txt $(GPU_PACKAGES) 2>&1 | grep -v "WARNING: Location" || true
-	@rm -f .gpu-constraints.txt gpu-wheels/setuptools-*.whl gpu-wheels/wheel-*.whl && du -sh gpu-wheels
+	@rm -f .gpu-constraints.txt gpu-wheels/pip-*.whl gpu-wheels/wheel-*.whl && du -sh gpu-wheels
 gpu-check:
 	@$(if $(wildcard $(BIN)/python),$(BIN)/python,python3) bench/gpu_check.py
 
