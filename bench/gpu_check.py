@@ -34,7 +34,7 @@ def refuse_without_cuda():
     import torch
     if not torch.cuda.is_available():
         print("make gpu-check needs a CUDA GPU: torch.cuda.is_available() is False here. "
-              "Run it on a GPU machine (see README, 'GPU').", file=sys.stderr)
+              "Run it on a GPU machine (README: 'Using a GPU').", file=sys.stderr)
         sys.exit(2)
     return torch.cuda.get_device_name()
 
