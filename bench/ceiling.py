@@ -63,22 +63,27 @@ def _timed(step, repeats: int, device: torch.device) -> float:
 
 
 def ceiling(precision: str, device: torch.device, batch: int = 100, repeats: int = 5) -> dict:
-    "GMAC/s of ResNet-18's convolutions alone (forward; forward + backward) in `precision` on `device`."
+    """GMAC/s of ResNet-18's convolutions alone in `precision` on `device`: all of them (forward; forward + backward),
+    and the peak, the fastest single convolution's forward pass, with each convolution's own figures."""
     model = resnet18(stem="small")
     forward_s = backward_s = 0.0
-    macs = 0
+    macs, shapes = 0, []
     for module, in_shape, out_shape in conv_shapes(model):
         conv = nn.Conv2d(module.in_channels, module.out_channels, module.kernel_size, module.stride, module.padding,
                          bias=False).to(device, DTYPES[precision], memory_format=torch.channels_last)
         x = torch.randn(batch, *in_shape, device=device, dtype=DTYPES[precision]).to(memory_format=torch.channels_last)
         x.requires_grad_(True)
-        y = conv(x)
-        grad = torch.randn_like(y)
-        with torch.no_grad(): forward_s += _timed(lambda: conv(x), repeats, device)
-        backward_s += _timed(lambda: torch.autograd.grad(conv(x), (x, conv.weight), grad), repeats, device)
-        macs += conv_macs(module, out_shape) * batch
+        grad = torch.randn_like(conv(x))
+        with torch.no_grad(): forward = _timed(lambda: conv(x), repeats, device)
+        backward = _timed(lambda: torch.autograd.grad(conv(x), (x, conv.weight), grad), repeats, device)
+        conv_mac = conv_macs(module, out_shape) * batch
+        shapes.append({"shape": f"{in_shape[0]}→{out_shape[0]} {module.kernel_size[0]}×{module.kernel_size[1]} "
+                                f"/{module.stride[0]} at {in_shape[1]}×{in_shape[2]}",
+                       "forward_gmacs": conv_mac / forward / 1e9, "train_gmacs": 3 * conv_mac / backward / 1e9})
+        forward_s, backward_s, macs = forward_s + forward, backward_s + backward, macs + conv_mac
     # the timed backward step runs the forward pass too: forward + backward = 3 × the forward MACs
-    return {"precision": precision, "forward_gmacs": macs / forward_s / 1e9, "train_gmacs": 3 * macs / backward_s / 1e9}
+    return {"precision": precision, "forward_gmacs": macs / forward_s / 1e9, "train_gmacs": 3 * macs / backward_s / 1e9,
+            "peak_gmacs": max(shape["forward_gmacs"] for shape in shapes), "shapes": shapes}
 
 
 def ceilings(device: torch.device, precisions=("bf16", "fp32")) -> dict:
@@ -102,8 +107,10 @@ def main():
     print(f"small-stem ResNet-18 on 3×32×32: {macs / 1e9:.3f} GMAC forward, {3 * macs / 1e9:.3f} GMAC forward + backward")
     for precision, limits in ceilings(device, args.precision.split(",")).items():
         print(f"ceiling {precision}: {limits['forward_gmacs']:.0f} GMAC/s forward (= {limits['forward_gmacs'] * 1e9 / macs:,.0f} "
-              f"img/s), {limits['train_gmacs']:.0f} GMAC/s forward + backward (= {limits['train_gmacs'] * 1e9 / (3 * macs):,.0f} img/s)")
-
+              f"img/s), {limits['train_gmacs']:.0f} GMAC/s forward + backward (= {limits['train_gmacs'] * 1e9 / (3 * macs):,.0f} "
+              f"img/s); peak {limits['peak_gmacs']:.0f} GMAC/s (the fastest convolution's forward pass)")
+        for shape in limits["shapes"]:
+            print(f"    {shape['shape']:24} forward {shape['forward_gmacs']:6.0f}  forward + backward {shape['train_gmacs']:6.0f} GMAC/s")
 
 if __name__ == "__main__":
     main()

@@ -70,7 +70,7 @@ def figures(results: list[dict]) -> dict:
                 "sequential_img_s": r"sequential:\s+(\d+) training images/s",
                 "batched_img_s": r"batched:\s+(\d+) training images/s",
                 "batched_ratio": r"ratio batched / sequential: ([\d.]+)",
-                "protocol_train_img_s": r"defaults\s+\S.*?\s([\d.]+)\s+[\d.]+\s+[\d.]+\s+[\d.]+ h",
+                "protocol_train_img_s": r"defaults\s.*?\s([\d.]+)\s+(?:\d+%\s+)?[\d.]+\s+(?:\d+%\s+)?[\d.]+\s+[\d.]+ h",
                 "protocol_projection_hours": r"defaults\s.*?([\d.]+) h"}
     found = {key: float(m.group(1)) for key, pattern in patterns.items() if (m := re.search(pattern, text))}
     per_image = found.get("gmac_per_training_image")

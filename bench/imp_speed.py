@@ -17,6 +17,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from reference import reference_imp, to_uint8
 from machine import describe
+from ceiling import ceilings, macs_per_image
+from data_efficient_lth.models import resnet18
 from data_efficient_lth import imp
 from data_efficient_lth.data import load_dataset
 from data_efficient_lth.train import Engine
@@ -60,10 +62,18 @@ def main():
     p.add_argument("--precision", default="auto", help="auto (bf16 where native), bf16 or fp32 (default: auto; fp32 with --full)")
     p.add_argument("--full", action="store_true", help="the paper's protocol: 16 trainings × 200 epochs in fp32, as the release (for a GPU)")
     p.add_argument("--json", default=None, help="also write the figures to this file")
+    p.add_argument("--ceiling", action=argparse.BooleanOptionalAction, default=True,
+                   help="first measure the machine's bf16 and fp32 ceilings and print each figure as a share of its own")
     args = p.parse_args()
     if args.full: args.rounds, args.epochs, args.rewind_epoch, args.precision = FULL_ROUNDS, FULL_EPOCHS, FULL_REWIND, "fp32"
     eng = Engine(device=args.device, precision=args.precision, compile=args.compile)
     print(describe(eng.dev))
+    limits = ceilings(eng.dev) if args.ceiling else {}
+    macs = macs_per_image(resnet18(stem="small"))
+    for precision, limit in limits.items():
+        print(f"ceiling {precision} (ResNet-18's convolutions alone): {limit['train_gmacs']:.0f} GMAC/s training, "
+              f"{limit['forward_gmacs']:.0f} GMAC/s evaluation; {3 * macs / 1e9:.2f} GMAC a training image, "
+              f"{macs / 1e9:.2f} an evaluation image", flush=True)
     ds = load_dataset("synthetic", shape=(3, 32, 32), num_classes=10, train_per_class=args.per_class, test_size=args.test_size, seed=args.seed)
     print(f"work: {len(ds.x_train)} training images, {len(ds.x_test)} test images, ResNet-18 (small stem), "
           f"{args.rounds + 1} trainings ({args.epochs} epochs, rewind to epoch {args.rewind_epoch}), seed {args.seed}", flush=True)
@@ -83,17 +93,23 @@ def main():
             results[key] = dict(name=name, wall=wall, stats=st, acc=acc, engine=engine, proj=projection(st, "epoch" if ev else "round"))
             print(f"  {name}: done in {wall:.1f} s", flush=True)
     print()
-    print(f"{'':44} {'engine':34} {'train img/s':>11} {'eval img/s':>10} {'wall s':>8} {'full protocol (projection)':>27}")
+    print(f"{'':44} {'engine':34} {'train img/s':>11} {'of ceiling':>10} {'eval img/s':>10} {'of ceiling':>10} "
+          f"{'wall s':>8} {'full protocol (projection)':>27}")
     for k, r in results.items():
         st = r["stats"]
-        tr = st["train_images"] / st["train_seconds"]; ev = st["eval_images"] / st["eval_seconds"]
-        print(f"{r['name']:44} {r['engine']:34} {tr:11.1f} {ev:10.1f} {r['wall']:8.1f} {r['proj'] / 3600:22.2f} h")
+        train_rate, eval_rate = st["train_images"] / st["train_seconds"], st["eval_images"] / st["eval_seconds"]
+        limit = limits.get("bf16" if "bf16" in r["engine"] else "fp32")
+        train_share = f"{train_rate * 3 * macs / 1e9 / limit['train_gmacs']:10.0%}" if limit else f"{'':10}"
+        eval_share = f"{eval_rate * macs / 1e9 / limit['forward_gmacs']:10.0%}" if limit else f"{'':10}"
+        r.update(train_img_s=train_rate, eval_img_s=eval_rate)
+        print(f"{r['name']:44} {r['engine']:34} {train_rate:11.1f} {train_share} {eval_rate:10.1f} {eval_share} "
+              f"{r['wall']:8.1f} {r['proj'] / 3600:22.2f} h")
     print("final test accuracy per round: " + "; ".join(f"{k}: " + " ".join(f"{a:.3f}" for a in r["acc"]) for k, r in results.items()))
     if "a" in results:
         for k in "bc":
             if k in results:
                 print(f"projected full-protocol ratio a/{k}: {results['a']['proj'] / results[k]['proj']:.1f}x")
-    if args.json: Path(args.json).write_text(json.dumps(results, indent=1))
+    if args.json: Path(args.json).write_text(json.dumps({"ceilings": limits, "runs": results}, indent=1))
     for k in "bc":
         if "a" in results and k in results:
             print(f"end-to-end a/{k}: {results['a']['wall'] / results[k]['wall']:.1f}x")

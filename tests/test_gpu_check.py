@@ -28,7 +28,8 @@ def test_figures_read_from_the_steps_and_shares_of_the_ceilings():
                "sequential:      120 training images/s (8 runs one after another, 3.0 s counted)",
                "batched:         360 training images/s (8 runs in one loop, 1.0 s counted)",
                "ratio batched / sequential: 3.00×",
-               "(c) data_efficient_lth, defaults             cuda fp32                  60.0     900.0     12.0          0.50 h"]
+               "(c) data_efficient_lth, defaults             cuda fp32                  60.0        50%      900.0"
+               "        80%     12.0          0.50 h"]
     found = gpu_check.figures([{"tail": printed}])
     assert found["batched_ratio"] == 3.0 and found["protocol_projection_hours"] == 0.5
     assert found["batched_share_of_ceiling"] == round(360 * 1.666 / 800, 3)
