@@ -16,7 +16,6 @@ from fastcore.basics import patch
 from tqdm.auto import tqdm
 
 from .data import ImageData, split, Batches
-from .models import load_backbone
 from .augment import policy
 from .files import (save_atomic, write_csv_atomic, remove_orphans, round_dir, rounds_done,
                                       CONFIG, SUBSET, REWIND, RESULTS, MASK, CHECKPOINT, METRICS)
@@ -26,7 +25,7 @@ from .batched import train_batched
 from .rundir import (IMPConfig, Run, as_run, as_data, fingerprint, choose_subset, stream_seed,
                                        default_out, provenance, pack_state, unpack_state, results_table,
                                        _check_out, _named_data, _read_subset, _write_subset, _save_round,
-                                       _seeded_model)
+                                       initial_network)
 
 # the run directory's names, handed on: `imp.Run`, `imp.IMPConfig`, ... (nbdev adds `_all_` to `__all__`)
 _all_ = ["IMPConfig", "Run", "as_run", "choose_subset", "stream_seed", "pack_state", "unpack_state",
@@ -162,13 +161,10 @@ def open_directory(self: _Driver, data: ImageData) -> tuple:
 @patch
 def initial_model(self: _Driver, report: bool = False):
     "The run's initial network, drawn from its seed; `init`'s pretrained backbone loaded into it."
-    cfg = self.cfg
-    model = _seeded_model(cfg, self.data, cfg.seed, self.engine.dev)
-    if cfg.init:
-        loaded = load_backbone(model, cfg.init, stem=cfg.init_stem)
-        if report:
-            self.say(f"initial weights from {cfg.init}: {len(loaded['loaded'])} tensors loaded; "
-                     f"fresh: {', '.join(loaded['fresh']) or 'none'}")
+    model, loaded = initial_network(self.cfg, self.data, self.engine.dev)
+    if loaded and report:
+        self.say(f"initial weights from {self.cfg.init}: {len(loaded['loaded'])} tensors loaded; "
+                 f"fresh: {', '.join(loaded['fresh']) or 'none'}")
     return model
 
 # %% ../nbs/04a_imp.ipynb 36

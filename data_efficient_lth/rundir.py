@@ -4,8 +4,8 @@
 
 # %% auto 0
 __all__ = ['STREAMS', 'RESULT_COLUMNS', 'IMPConfig', 'stream_seed', 'fingerprint', 'as_data', 'choose_subset', 'pack_state',
-           'unpack_state', 'build_model', 'git_commit', 'provenance', 'config_record', 'default_out', 'results_table',
-           'Run', 'as_run']
+           'unpack_state', 'build_model', 'initial_network', 'git_commit', 'provenance', 'config_record', 'default_out',
+           'results_table', 'Run', 'as_run']
 
 # %% ../nbs/04_rundir.ipynb 2
 import copy, hashlib, json, platform, subprocess
@@ -18,7 +18,7 @@ from fastcore.basics import patch
 
 from .data import (ImageData, load_dataset, subset_indices, long_tail_counts, class_sizes,
                                      train_stats)
-from .models import get_model, ARCHS, STEMS
+from .models import get_model, load_backbone, ARCHS, STEMS
 from .augment import policy_name
 from .files import (save_atomic, load_checked, write_json_atomic, CheckpointError, round_dir,
                                       rounds_done, CONFIG, SUBSET, REWIND, MASK, WEIGHTS, HISTORY, METRICS,
@@ -82,9 +82,9 @@ def _need(ok, message: str):
 
 def _check_pruning(cfg: IMPConfig):
     "Refuse a pruning schedule or network that cannot run: rounds, prune_rate, prune, arch, stem, rewind_to."
-    _need(isinstance(cfg.rounds, int) and cfg.rounds >= 0,
-          f"rounds={cfg.rounds!r}: expected a whole number of pruning rounds ≥ 0 "
-          "(0 trains only the dense network).")
+    _need(isinstance(cfg.rounds, int) and 0 <= cfg.rounds < 200,
+          f"rounds={cfg.rounds!r}: expected a whole number of pruning rounds from 0 to 199 "
+          "(0 trains only the dense network; 199 rounds of 20% leave 5e-20 of the weights).")
     _need(0 < cfg.prune_rate < 1,
           f"prune_rate={cfg.prune_rate}: expected a fraction of the remaining weights in (0, 1), e.g. 0.2.")
     _need(cfg.prune in PRUNERS, f"prune={cfg.prune!r}: expected one of {', '.join(map(repr, PRUNERS))}.")
@@ -112,11 +112,15 @@ def _check_training(cfg: IMPConfig):
           "init_stem=True loads a checkpoint's stem: give the checkpoint too, init='path/to/checkpoint.pt'.")
 
 # %% ../nbs/04_rundir.ipynb 13
-STREAMS = {"round": 0, "finetune": 500, "reinit": 700}   # offset of each purpose inside the run seed's block
+# offset of each purpose inside the run seed's block of 1000: rounds take 200 seeds, every other purpose 100
+STREAMS = {"round": 0, "at_init": 200, "lmc_a": 300, "lmc_b": 400, "finetune": 500, "reinit": 700}
 
 def stream_seed(run_seed: int, purpose: str, round_number: int = 0) -> int:
     "The seed of one random stream of a run: `purpose` (a key of `STREAMS`) in round `round_number`."
     if purpose not in STREAMS: raise ValueError(f"purpose={purpose!r}: expected one of {', '.join(STREAMS)}.")
+    width = 200 if purpose == "round" else 100
+    if not 0 <= round_number < width:
+        raise ValueError(f"round {round_number}: the {purpose!r} seeds serve rounds 0 to {width - 1}.")
     return run_seed * 1000 + STREAMS[purpose] + round_number
 
 # %% ../nbs/04_rundir.ipynb 16
@@ -210,6 +214,13 @@ def _seeded_model(cfg: IMPConfig, data: ImageData, seed: int, device="cpu"):
         return build_model(cfg, data, device)
 
 # %% ../nbs/04_rundir.ipynb 39
+def initial_network(cfg: IMPConfig, data: ImageData, device="cpu") -> tuple:
+    "The run's initial network (its seed; `init`'s backbone loaded), and what `load_backbone` reported (or None)."
+    model = _seeded_model(cfg, data, cfg.seed, device)
+    loaded = load_backbone(model, cfg.init, stem=cfg.init_stem) if cfg.init else None
+    return model, loaded
+
+# %% ../nbs/04_rundir.ipynb 42
 def _save_round(folder: Path, model, mask: Mask, history: list, train_cfg: TrainConfig, engine: Engine,
                 seconds: float, **extra) -> dict:
     "Write weights, history and (last) metrics.json into `folder`; returns the metrics."
@@ -229,7 +240,7 @@ def _save_round(folder: Path, model, mask: Mask, history: list, train_cfg: Train
     (folder / CHECKPOINT).unlink(missing_ok=True)
     return metrics
 
-# %% ../nbs/04_rundir.ipynb 41
+# %% ../nbs/04_rundir.ipynb 44
 def git_commit() -> str|None:
     "HEAD of the package's checkout ('…-dirty' with uncommitted changes); None when installed from a wheel."
     import data_efficient_lth
@@ -244,14 +255,14 @@ def git_commit() -> str|None:
     if head.returncode != 0: return None
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
-# %% ../nbs/04_rundir.ipynb 43
+# %% ../nbs/04_rundir.ipynb 46
 def provenance(engine: Engine) -> dict:
     "What a run is made with: package, torch and Python versions, the device and its engine, the git commit."
     from data_efficient_lth import __version__
     return {"package_version": __version__, "torch": torch.__version__, "python": platform.python_version(),
             "device": device_name(engine.dev), "engine": engine.describe(), "git_commit": git_commit()}
 
-# %% ../nbs/04_rundir.ipynb 46
+# %% ../nbs/04_rundir.ipynb 49
 def config_record(old: dict, cfg: IMPConfig, made_by: dict) -> dict:
     "config.json's content: the configuration, what made the run, and each other environment that continued it."
     record = {"config": cfg.to_json(), "package": "data_efficient_lth",
@@ -261,7 +272,7 @@ def config_record(old: dict, cfg: IMPConfig, made_by: dict) -> dict:
         record["continued_by"].append(made_by)
     return record
 
-# %% ../nbs/04_rundir.ipynb 49
+# %% ../nbs/04_rundir.ipynb 52
 def _saved_config(config_file: Path) -> tuple[dict, dict]:
     "config.json's record, and its configuration in today's form."
     try:
@@ -284,7 +295,7 @@ def _refuse_other_config(out: Path, saved: dict, new: dict):
                          ". Nothing was changed. Use another out= for this configuration, "
                          f"or delete {out} to start over.")
 
-# %% ../nbs/04_rundir.ipynb 52
+# %% ../nbs/04_rundir.ipynb 55
 def _claim_empty(out: Path):
     "Refuse a directory that holds anything but a half-written config.json; remove that."
     if not (out.exists() and any(out.iterdir())): return
@@ -297,7 +308,7 @@ def _claim_empty(out: Path):
                          "Nothing was changed: choose a new or empty directory for out=.")
     for p in half_written: p.unlink()      # nothing of that run was kept: start it afresh
 
-# %% ../nbs/04_rundir.ipynb 54
+# %% ../nbs/04_rundir.ipynb 57
 def _check_out(out: Path, cfg: IMPConfig, made_by: dict):
     "Refuse a directory that is not this run's; write or update its config.json (`made_by`: see `provenance`)."
     config_file, old, saved, new = out / CONFIG, {}, None, cfg.to_json()
@@ -311,14 +322,14 @@ def _check_out(out: Path, cfg: IMPConfig, made_by: dict):
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(record, config_file)
 
-# %% ../nbs/04_rundir.ipynb 57
+# %% ../nbs/04_rundir.ipynb 60
 def default_out(cfg: IMPConfig) -> Path:
     "runs/<dataset>-<subset>-<arch>-<stem>-<prune>-seed<seed>: a readable default name."
     subset = f"k{cfg.per_class}" if cfg.per_class else f"f{cfg.fraction}" if cfg.fraction else "all"
     if cfg.imbalance: subset += f"-lt{cfg.imbalance}{cfg.profile}"
     return Path("runs") / f"{cfg.dataset}-{subset}-{cfg.arch}-{cfg.stem}-{cfg.prune}-seed{cfg.seed}"
 
-# %% ../nbs/04_rundir.ipynb 60
+# %% ../nbs/04_rundir.ipynb 63
 RESULT_COLUMNS = {   # metrics.json key: (column name for reading, scale, decimals)
     "remaining": ("remaining %", 1, 1), "density": ("density %", 1, 1), "test_acc": ("test acc %", 100, 2),
     "best_epoch_test_acc_chosen_on_test": ("best epoch's test acc % (chosen on test)", 100, 2),
@@ -335,7 +346,7 @@ def results_table(results: pd.DataFrame) -> pd.DataFrame:
     if "epochs" in table: table["epochs"] = table["epochs"].astype(int)
     return table
 
-# %% ../nbs/04_rundir.ipynb 63
+# %% ../nbs/04_rundir.ipynb 66
 class Run:
     "An IMP run directory: its config, results, masks, weights and tickets."
     def __init__(self, path, data: ImageData|None = None, root=None):   # root: where an on-disk dataset lives
@@ -353,7 +364,7 @@ class Run:
 
     def __repr__(self): return f"Run({str(self.dir)!r}, rounds done {self.rounds_done}, {self.config.dataset})"
 
-# %% ../nbs/04_rundir.ipynb 66
+# %% ../nbs/04_rundir.ipynb 69
 def _named_data(cfg: IMPConfig, root=None) -> ImageData:
     "The registered dataset `cfg` names, with its options."
     return load_dataset(cfg.dataset, root=root, **(cfg.dataset_kwargs or {}))
@@ -381,7 +392,7 @@ def new_model(self: Run, device="cpu"):
     "A fresh network of the run's shape, initialised from the global RNG."
     return build_model(self.config, self.data(), device)
 
-# %% ../nbs/04_rundir.ipynb 69
+# %% ../nbs/04_rundir.ipynb 72
 @patch
 def metrics(self: Run, r: int) -> dict:
     "Round `r`'s results, as its metrics.json holds them."
@@ -408,7 +419,7 @@ def subset(self: Run) -> torch.Tensor:
     "Indices of the training images in the dataset's training pool."
     return _read_subset(self.dir)
 
-# %% ../nbs/04_rundir.ipynb 72
+# %% ../nbs/04_rundir.ipynb 75
 @patch(as_prop=True)
 def results(self: Run) -> pd.DataFrame:
     "One row per finished round."
@@ -420,7 +431,7 @@ def table(self: Run) -> pd.DataFrame:
     "`results` for reading: percentages, rounded, named columns (what `dlth show` prints)."
     return results_table(self.results)
 
-# %% ../nbs/04_rundir.ipynb 75
+# %% ../nbs/04_rundir.ipynb 78
 @patch
 def model(self: Run, r: int, device="cpu"):
     "The trained network of round `r` (round 0: dense)."
@@ -440,7 +451,13 @@ def ticket(self: Run, r: int, device="cpu"):
     model.load_state_dict(self.start_state())
     return self.mask(r).apply_(model)
 
-# %% ../nbs/04_rundir.ipynb 78
+# %% ../nbs/04_rundir.ipynb 79
+@patch
+def initial_model(self: Run, device="cpu"):
+    "The run's network before any training: round 0's start (see `initial_network`)."
+    return initial_network(self.config, self.data(), device)[0]
+
+# %% ../nbs/04_rundir.ipynb 82
 @patch
 def best(self: Run) -> pd.Series|None:
     "The pruned round (≥ 1) with the highest final test accuracy; chosen on the test set."
@@ -459,7 +476,7 @@ def dense_learned(self: Run) -> bool:
     chance = self.chance()
     return self.metrics(0)["test_acc"] >= chance + (1 - chance) / 10
 
-# %% ../nbs/04_rundir.ipynb 79
+# %% ../nbs/04_rundir.ipynb 83
 @patch
 def verdict(self: Run) -> str:
     "One line: dense vs the best ticket (no gain where the dense network did not learn)."
@@ -477,7 +494,7 @@ def verdict(self: Run) -> str:
             f"at {best['remaining']:.1f}% of conv weights remaining (round {best.name}; chosen on the test set) "
             f"· {gain:+.1f} points")
 
-# %% ../nbs/04_rundir.ipynb 82
+# %% ../nbs/04_rundir.ipynb 86
 def as_run(run_or_path, data=None, root=None, round: int|None = None) -> Run:
     "The `Run` of a run or its directory; with `round`, refused unless that round is finished."
     if isinstance(run_or_path, Run): the_run = run_or_path
