@@ -17,6 +17,7 @@ from . import imp, viz, sweep
 from .data import DATASETS, load_dataset
 from .files import CheckpointError, SWEEP
 from .train import Engine
+from .baselines import AT_INIT_METHODS
 
 # %% ../nbs/07_cli.ipynb 5
 _OWN_OPTION_FIELDS = {"data_id", "dataset", "per_class", "rounds"}
@@ -28,7 +29,17 @@ def _base_type(tp):
     args = [a for a in typing.get_args(tp) if a is not type(None)]
     return args[0] if args else tp
 
-# %% ../nbs/07_cli.ipynb 11
+# %% ../nbs/07_cli.ipynb 9
+def _names(text: str) -> list[str]:
+    "'stem.*, fc' → ['stem.*', 'fc']: a comma-separated list option."
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+def _numbers(text: str) -> list[int]:
+    "'0,1,2,5' → [0, 1, 2, 5]: a comma-separated list of whole numbers."
+    try: return [int(part) for part in _names(text)]
+    except ValueError: raise argparse.ArgumentTypeError(f"{text!r}: expected whole numbers, e.g. 0,1,2,5") from None
+
+# %% ../nbs/07_cli.ipynb 13
 def _add_config_options(command: argparse.ArgumentParser):
     "An option for each `IMPConfig` field but `_OWN_OPTION_FIELDS`, its help the field's comment; unset: None."
     docs = docments(imp.IMPConfig)
@@ -39,11 +50,13 @@ def _add_config_options(command: argparse.ArgumentParser):
         help = (docs.get(f.name) or "") + f" (default: {f.default})"
         if tp is bool:
             command.add_argument(opt, action=argparse.BooleanOptionalAction, default=None, help=help)
+        elif tp is list:
+            command.add_argument(opt, type=_names, default=None, metavar="P1,P2", help=help)
         elif tp is dict:
             command.add_argument(opt, type=json.loads, default=None, metavar="JSON", help=help)
         else: command.add_argument(opt, type=tp, default=None, help=help)
 
-# %% ../nbs/07_cli.ipynb 14
+# %% ../nbs/07_cli.ipynb 16
 def _parse_batch_runs(text: str):
     "--batch-runs: 'auto' or a whole number ≥ 1."
     if text == "auto": return text
@@ -54,13 +67,13 @@ def _parse_batch_runs(text: str):
                                          "of runs per training loop")
     return runs
 
-# %% ../nbs/07_cli.ipynb 17
+# %% ../nbs/07_cli.ipynb 19
 def _dataset_help() -> str:
     "--dataset's help: the datasets registered when the parser is built."
     return (f"registered dataset name: {', '.join(sorted(DATASETS))} "
             "(default: digits, embedded; the others read files from --root)")
 
-# %% ../nbs/07_cli.ipynb 20
+# %% ../nbs/07_cli.ipynb 22
 def _add_data_options(command: argparse.ArgumentParser, per_class_help: str, out_default, out_help: str):
     "The options `imp` and `sweep` share: the data, the rounds, where the runs go and where the data is."
     command.add_argument("--dataset", default="digits", help=_dataset_help())
@@ -75,14 +88,14 @@ def _add_data_options(command: argparse.ArgumentParser, per_class_help: str, out
     command.add_argument("--download", action="store_true",
                          help="download cifar10 / cifar100 into --root first (needs a network)")
 
-# %% ../nbs/07_cli.ipynb 23
+# %% ../nbs/07_cli.ipynb 25
 def _add_device_and_quiet(command: argparse.ArgumentParser,
                           quiet_help: str = "no progress bars or epoch lines"):
     "--device and --quiet, as `sweep`, `finetune` and `baseline` take them."
     command.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default: auto)")
     command.add_argument("--quiet", action="store_true", help=quiet_help)
 
-# %% ../nbs/07_cli.ipynb 26
+# %% ../nbs/07_cli.ipynb 28
 IMP_EPILOG = """Before training it prints what the run costs (trainings × epochs × images) and, after its first epochs, an
 estimate of the time on this device. Progress is a live bar in a terminal, one line per epoch in a log or a pipe;
 --quiet turns it off (the table rows and the verdict still print). Example, about 80 s on 2 AMD EPYC cores:
@@ -106,7 +119,7 @@ def _add_imp_command(commands):
                          help="deterministic kernels, for exact reproducibility on a GPU")
     _add_config_options(command)
 
-# %% ../nbs/07_cli.ipynb 29
+# %% ../nbs/07_cli.ipynb 31
 def _add_sweep_command(commands):
     "`dlth sweep`: the grid and seeds, where the runs train (here or on Ray), the options common to every cell."
     command = commands.add_parser(
@@ -132,7 +145,7 @@ def _add_sweep_command(commands):
                               "in one loop (default auto: 8 on a GPU for 32/64-px images, else 1)")
     _add_config_options(command)
 
-# %% ../nbs/07_cli.ipynb 32
+# %% ../nbs/07_cli.ipynb 34
 def _add_run_commands(commands):
     "The commands on a run directory: `show`, `report`, `finetune` and `baseline`."
     show = commands.add_parser("show", help="print a run's (or a sweep's) results and verdict")
@@ -157,7 +170,29 @@ def _add_run_commands(commands):
     baseline.add_argument("--seed", type=int, default=None, help="reinit: seed of the fresh weights")
     _add_device_and_quiet(baseline)
 
-# %% ../nbs/07_cli.ipynb 35
+# %% ../nbs/07_cli.ipynb 37
+def _add_ticket_commands(commands):
+    "The commands that ask whether a ticket is special, and hand it on: `at-init`, `instability`, `export`."
+    at_init = commands.add_parser("at-init", help="train networks pruned at initialisation at the run's densities")
+    at_init.add_argument("run_dir")
+    at_init.add_argument("method", choices=AT_INIT_METHODS)
+    at_init.add_argument("--rounds", type=_numbers, default=None, metavar="1,2,3",
+                         help="the rounds whose densities to match (default: every finished pruned round)")
+    _add_device_and_quiet(at_init)
+    lmc = commands.add_parser("instability", help="linear mode connectivity: error along the path between "
+                                                  "two copies trained from one rewind point, per rewind epoch")
+    lmc.add_argument("run_dir")
+    lmc.add_argument("--round", type=int, required=True, help="whose mask (0: the dense network)")
+    lmc.add_argument("--rewind-epochs", type=_numbers, default=[0, 1, 2, 5], metavar="0,1,2,5",
+                     help="the rewind epochs to try (default: 0,1,2,5)")
+    lmc.add_argument("--points", type=int, default=11, help="points along the path (default: 11)")
+    _add_device_and_quiet(lmc)
+    export = commands.add_parser("export", help="write a round's ticket to one file that torch.load reads")
+    export.add_argument("run_dir")
+    export.add_argument("--round", type=int, required=True, help="the round whose ticket is written")
+    export.add_argument("--out", required=True, help="the ticket file to write (never overwritten)")
+
+# %% ../nbs/07_cli.ipynb 40
 def parser() -> argparse.ArgumentParser:
     "The `dlth` command line: `imp`, `sweep`, and the commands on a run directory."
     p = argparse.ArgumentParser(prog="dlth", description="Sparse winning tickets (IMP with weight rewinding) "
@@ -166,9 +201,10 @@ def parser() -> argparse.ArgumentParser:
     _add_imp_command(commands)
     _add_sweep_command(commands)
     _add_run_commands(commands)
+    _add_ticket_commands(commands)
     return p
 
-# %% ../nbs/07_cli.ipynb 41
+# %% ../nbs/07_cli.ipynb 46
 @functools.cache
 def cli_flags() -> dict[str, str]:
     "Every option of every dlth command: its Python name and its flag (`per_class` → `--per-class`)."
@@ -176,13 +212,13 @@ def cli_flags() -> dict[str, str]:
     return {a.dest: a.option_strings[0] for sp in subcommands.choices.values() for a in sp._actions
             if a.option_strings and a.option_strings[0].startswith("--") and a.dest != "help"}
 
-# %% ../nbs/07_cli.ipynb 44
+# %% ../nbs/07_cli.ipynb 49
 PYTHON_ONLY = [(r",? or pass counts=\[\.\.\.\] to take a different number from each class", ""),
                (r"\s*For your own images pass data=ImageData\(.*?@register_dataset\(name\)\.", ""),
                (r"load_dataset\((['\"])\w+\1, download=True\)", "--download")]
 "Advice in library messages that only Python can follow (pattern, replacement): dropped, or said as a flag."
 
-# %% ../nbs/07_cli.ipynb 47
+# %% ../nbs/07_cli.ipynb 52
 def as_flags(message: str) -> str:
     "A library message as a dlth user reads it: `per_class=5` → `--per-class 5`, `out=` → `--out`."
     for pattern, replacement in PYTHON_ONLY:
@@ -195,7 +231,7 @@ def as_flags(message: str) -> str:
             message = re.sub(rf"{not_in}{name}(?![\w/\\\-])", flag, message)
     return message
 
-# %% ../nbs/07_cli.ipynb 50
+# %% ../nbs/07_cli.ipynb 55
 def _value(text: str):
     "A grid value: int, float, true/false, none, else the string."
     low = text.strip().lower()
@@ -206,7 +242,7 @@ def _value(text: str):
         except ValueError: pass
     return text.strip()
 
-# %% ../nbs/07_cli.ipynb 53
+# %% ../nbs/07_cli.ipynb 58
 def parse_grid(spec: str) -> tuple[str, list]:
     "'per_class=5,10' → ('per_class', [5, 10]); option names may use dashes."
     if "=" not in spec:
@@ -216,19 +252,19 @@ def parse_grid(spec: str) -> tuple[str, list]:
     if not values: raise ValueError(f"--grid {spec!r}: no values after '='.")
     return option.strip().replace("-", "_"), values
 
-# %% ../nbs/07_cli.ipynb 56
+# %% ../nbs/07_cli.ipynb 61
 def _say(line: str):
     "The run's lines (rows, cost, verdict) above any progress bar, flushed, in the words of the command line."
     tqdm.write(as_flags(line))
     sys.stdout.flush()
 
-# %% ../nbs/07_cli.ipynb 59
+# %% ../nbs/07_cli.ipynb 64
 def config_options(args: argparse.Namespace, exclude: set) -> dict:
     "The `IMPConfig` fields given on the command line (not left at None), but `exclude`."
     names = {f.name for f in fields(imp.IMPConfig)} - set(exclude)
     return {k: v for k, v in vars(args).items() if k in names and v is not None}
 
-# %% ../nbs/07_cli.ipynb 62
+# %% ../nbs/07_cli.ipynb 67
 def _download(dataset: str, root, dataset_kwargs: dict|None):
     "--download: fetch the dataset's files into --root before the run reads them."
     if dataset not in ("cifar10", "cifar100"):
@@ -238,7 +274,7 @@ def _download(dataset: str, root, dataset_kwargs: dict|None):
         raise FileNotFoundError(f"--download could not fetch {dataset}: {e}. "
                                 "Download it elsewhere and pass --root.") from None
 
-# %% ../nbs/07_cli.ipynb 66
+# %% ../nbs/07_cli.ipynb 71
 def _imp_command(args: argparse.Namespace):
     "`dlth imp`: run or resume IMP, then write its report."
     config = config_options(args, exclude=_OWN_OPTION_FIELDS)      # dataset, per_class, rounds: passed by name
@@ -250,7 +286,7 @@ def _imp_command(args: argparse.Namespace):
                       progress=not args.quiet, checkpoint_minutes=args.checkpoint_minutes, log=_say, **config)
     print(f"report: {viz.report(the_run)}")
 
-# %% ../nbs/07_cli.ipynb 67
+# %% ../nbs/07_cli.ipynb 72
 def _sweep_command(args: argparse.Namespace):
     "`dlth sweep`: run (or resume, or extend) a grid, then print its table and write its report."
     common = config_options(args, exclude=sweep.NOT_GRID_OPTIONS)
@@ -263,7 +299,7 @@ def _sweep_command(args: argparse.Namespace):
     print(the_sweep.table())
     print(f"report: {sweep.write_report(the_sweep)}")
 
-# %% ../nbs/07_cli.ipynb 68
+# %% ../nbs/07_cli.ipynb 73
 def _show_command(args: argparse.Namespace):
     "`dlth show`: a sweep's table, or a run's table and verdict."
     if (Path(args.run_dir) / SWEEP).exists():
@@ -272,13 +308,15 @@ def _show_command(args: argparse.Namespace):
     the_run = imp.Run(args.run_dir)
     print(the_run.table.to_string())
     print(as_flags(the_run.verdict()))
+    if not imp.branch_results(the_run).empty: print("\nbaselines at the same densities, test accuracy (%):\n"
+                                                    + imp.compare(the_run).to_string())
 
-# %% ../nbs/07_cli.ipynb 69
+# %% ../nbs/07_cli.ipynb 74
 def _report_command(args: argparse.Namespace):
     "`dlth report`: the run's figures in one HTML file."
     print(viz.report(args.run_dir, args.out))
 
-# %% ../nbs/07_cli.ipynb 70
+# %% ../nbs/07_cli.ipynb 75
 def _finetune_command(args: argparse.Namespace):
     "`dlth finetune`: fine-tune a round's ticket, print its accuracy."
     metrics = imp.finetune(args.run_dir, args.round, epochs=args.epochs, lr=args.lr, device=args.device,
@@ -286,7 +324,7 @@ def _finetune_command(args: argparse.Namespace):
     print(f"round {metrics['round']} fine-tuned at lr {metrics['lr']:g} for {metrics['epochs']} epochs: "
           f"test accuracy {metrics['test_acc']:.2%} ({metrics['remaining']:.1f}% of conv weights remaining)")
 
-# %% ../nbs/07_cli.ipynb 71
+# %% ../nbs/07_cli.ipynb 76
 def _baseline_command(args: argparse.Namespace):
     "`dlth baseline`: train a baseline of a round's ticket, print its accuracy next to the ticket's."
     the_run = imp.Run(args.run_dir)
@@ -300,16 +338,34 @@ def _baseline_command(args: argparse.Namespace):
         acc = dense.metrics(0)["test_acc"]
     print(f"{what}: test accuracy {acc:.2%}; the ticket of round {args.round}: {ticket:.2%}")
 
-# %% ../nbs/07_cli.ipynb 72
+# %% ../nbs/07_cli.ipynb 77
+def _at_init_command(args: argparse.Namespace):
+    "`dlth at-init`: networks pruned at initialisation at the run's densities; prints them beside IMP's rounds."
+    imp.at_init(args.run_dir, args.method, rounds=args.rounds, device=args.device, progress=not args.quiet)
+    print(imp.compare(args.run_dir).to_string())
+
+def _instability_command(args: argparse.Namespace):
+    "`dlth instability`: instability of a round's mask per rewind epoch."
+    table = imp.instability(args.run_dir, args.round, rewind_epochs=args.rewind_epochs, points=args.points,
+                            device=args.device, progress=not args.quiet)
+    print(table.to_string())
+
+def _export_command(args: argparse.Namespace):
+    "`dlth export`: a round's ticket as one file."
+    path = imp.export_ticket(args.run_dir, args.round, args.out)
+    print(f"{imp.load_ticket(path)}: written to {path}")
+
+# %% ../nbs/07_cli.ipynb 78
 _COMMANDS = {"imp": _imp_command, "sweep": _sweep_command, "show": _show_command, "report": _report_command,
-             "finetune": _finetune_command, "baseline": _baseline_command}
+             "finetune": _finetune_command, "baseline": _baseline_command, "at-init": _at_init_command,
+             "instability": _instability_command, "export": _export_command}
 
 def main(argv=None) -> int:
     "Entry point of the `dlth` console script."
     args = parser().parse_args(argv)
     try: _COMMANDS[args.command](args)
     # ConnectionError: a Ray cluster that cannot be reached
-    except (ValueError, TypeError, FileNotFoundError, CheckpointError, ConnectionError) as e:
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError, CheckpointError, ConnectionError) as e:
         print(f"dlth: error: {as_flags(str(e))}", file=sys.stderr)
         return 2
     return 0

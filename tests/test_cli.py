@@ -93,3 +93,28 @@ def test_a_log_gets_the_cost_and_one_line_per_epoch(tmp_path):
     epochs = [l for l in p.stderr.splitlines() if " epochs" in l]
     assert epochs[0].startswith("round 0/1 (100.0%): 1/3 epochs, loss ") and any(l.startswith("round 0/1 (100.0%): 3/3 epochs") for l in epochs)
     assert any(l.startswith("round 1/1 (80.0%): 1/1 epochs") for l in epochs)
+
+def test_is_the_ticket_special_from_the_shell(tmp_path):
+    "What is pruned and where it starts, pruning at initialisation, a ticket exported and carried to another run."
+    out = tmp_path / "run"
+    dlth("imp", *TINY, "--rounds", 2, "--epochs", 3, "--keep-dense", "stem.*", "--layerwise", "--out", out)
+    cfg = json.loads((out / "config.json").read_text())["config"]
+    assert (cfg["keep_dense"], cfg["layerwise"]) == (["stem.*"], True) and "stem.conv.weight" not in imp.Run(out).mask(2)
+    p = dlth("at-init", out, "synflow", "--rounds", "2", "--quiet")
+    table = p.stdout.splitlines()
+    assert table[0].split() == ["remaining", "%", "IMP", "synflow"] and table[-1].split()[0] == "2"
+    assert (out / "branches" / "synflow-round_02" / "metrics.json").exists()
+    assert "baselines at the same densities" in dlth("show", out).stdout
+    ticket = tmp_path / "ticket.pt"
+    p = dlth("export", out, "--round", 2, "--out", ticket)
+    assert p.stdout.startswith("Ticket(round 2 of synthetic") and ticket.exists()
+    p = dlth("export", out, "--round", 2, "--out", ticket, check=False)
+    assert p.returncode == 2 and "exists: nothing was written" in p.stderr
+    moved = tmp_path / "moved"
+    dlth("imp", *TINY, "--rounds", 1, "--epochs", 3, "--keep-dense", "stem.*", "--seed", 1, "--start-mask", ticket,
+         "--out", moved)
+    assert json.loads((moved / "start_mask.json").read_text())["kind"] == "ticket"
+    p = dlth("at-init", out, "obd", check=False)
+    assert p.returncode == 2 and "invalid choice: 'obd'" in p.stderr
+    p = dlth("imp", *TINY, "--rounds", 1, "--keep-dense", "stme.*", "--out", tmp_path / "never", check=False)
+    assert p.returncode == 2 and "'stme.*' matches no layer" in p.stderr and not (tmp_path / "never").exists()
