@@ -28,7 +28,7 @@ bench: $(STAMP)
 # A GPU machine reaches no package registry and lacks these pure-Python packages: make gpu-wheels gathers them
 # (for its Python 3.12, at the versions tested here) into gpu-wheels/, which travels with the working tree; there,
 # make gpu-check installs them into .gpu-site/ and runs every GPU check in under 10 minutes (bench/gpu_check.py).
-GPU_PACKAGES := fastcore execnb nbdev plotly ipywidgets anywidget setuptools
+GPU_PACKAGES := fastcore execnb nbdev plotly ipywidgets anywidget setuptools nbformat
 gpu-wheels: $(STAMP)
 	@rm -rf gpu-wheels && $(BIN)/pip freeze --all --exclude-editable 2>/dev/null | grep -v '@' > .gpu-constraints.txt
 	$(BIN)/pip download --quiet --dest gpu-wheels --only-binary=:all: --python-version 3.12 --implementation cp --abi cp312 \
@@ -82,7 +82,7 @@ nbtest: $(STAMP)
 
 # the notebooks whose checks are numerical, once more with oneDNN limited to AVX2 kernels: a second kernel set
 # on every machine (CPUs differ: AMX, AVX512-BF16, AVX2), so no tolerance can be tuned to the one at hand
-ISA_NBS := 01_models 02_prune 03_train 03a_batched 04a_imp 08_robust
+ISA_NBS := 01_models 02_prune 02a_scores 03_train 03a_batched 04a_imp 04d_lmc 08_robust
 nbtest-avx2: $(STAMP)
 	@for nb in $(ISA_NBS); do echo "nbs/$$nb.ipynb with ONEDNN_MAX_CPU_ISA=AVX2"; \
 	  ONEDNN_MAX_CPU_ISA=AVX2 $(BIN)/nbdev_test --path nbs/$$nb.ipynb --n_workers 1 || exit 1; done

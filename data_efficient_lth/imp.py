@@ -237,7 +237,7 @@ def next_mask(self: _Driver, r: int) -> Mask:
     folder = round_dir(self.out, r)
     if (folder / MASK).exists(): return Mask.load(folder / MASK).check(self.model)
     if r == 0: mask = self.first_mask
-    elif self.cfg.prune in AT_INIT: mask = self.mask_at_init(r)
+    elif self.cfg.prune in AT_INIT: mask = self.chosen_at_init(r)
     else:
         if self.prev_mask is None:      # the last round was loaded, not trained, in this call
             self.prev_mask, self.prev_state = self.run.mask(r - 1), self.run.state(r - 1)
@@ -254,7 +254,7 @@ def pruning_batch(data: ImageData, x_train, y_train, cfg: IMPConfig, engine: Eng
     return next(iter(batches))
 
 @patch
-def mask_at_init(self: _Driver, r: int) -> Mask:
+def chosen_at_init(self: _Driver, r: int) -> Mask:
     "Round `r`'s mask chosen at initialisation by the run's method: as many weights as IMP's round `r` keeps."
     first = self.first_mask if self.first_mask is not None else self.run.mask(0)
     x, y = pruning_batch(self.data, self.x_train, self.y_train, self.cfg, self.engine)

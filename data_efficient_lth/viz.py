@@ -6,7 +6,7 @@
 __all__ = ['COLORS', 'BRANCH_STYLE', 'MASK_COLORS', 'PERCENT_AXIS', 'FIGURE_NAMES', 'REPORT_JS', 'REPORT_CSS', 'short_name',
            'tick_label', 'accuracy_figure', 'compare_seeds', 'mean_std_table', 'baselines_figure', 'density_figure',
            'density_heatmap', 'magnitudes', 'magnitude_figure', 'shown_kernels', 'mask_grid', 'default_layer',
-           'mask_title', 'mask_figure', 'curves_figure', 'placeholder_figure', 'RoundExplorer', 'explore',
+           'mask_title', 'mask_figure', 'curves_figure', 'placeholder_figure', 'RoundExplorer', 'explore', 'lmc_rounds',
            'figure_json', 'packed_mask', 'report_data', 'script_json', 'report']
 
 # %% ../nbs/05_viz.ipynb 2
@@ -25,6 +25,7 @@ from fastcore.basics import patch
 
 from .imp import Run, as_run
 from .baselines import branch_results, compare
+from .lmc import LMC, instability_figure
 from .files import write_text_atomic, CONFIG, REPORT
 from .prune import n_to_prune
 
@@ -315,7 +316,7 @@ def placeholder_figure(key: str, height: int = 380) -> go.Figure:
 class RoundExplorer:
     "Widgets to step through the rounds of a run directory."
     # two figures side by side fit a notebook
-    WIDTHS = {"accuracy": 1000, "density": 500, "mask": 500, "magnitudes": 500, "curves": 500}
+    WIDTHS = {"accuracy": 1000, "density": 500, "mask": 500, "magnitudes": 500, "curves": 500, "instability": 1000}
     HEIGHTS = {"accuracy": 380, "density": 380, "mask": 420, "magnitudes": 380, "curves": 380}
 
     def __init__(self, run, layer: str|None = None):
@@ -368,6 +369,7 @@ def refresh(self: RoundExplorer):
         self.layer.value = self._layer_wanted if self._layer_wanted in first else default_layer(first)
     self.slider.max = self.play.max = done[-1]
     self.show(self.slider.value)
+    self._show_instability()
 
 # %% ../nbs/05_viz.ipynb 83
 @patch
@@ -414,25 +416,43 @@ def explore(run, layer: str|None = None) -> RoundExplorer:
     return RoundExplorer(run, layer)
 
 # %% ../nbs/05_viz.ipynb 96
+def lmc_rounds(run) -> list[int]:
+    "The rounds of `run` whose instability was measured with the defaults (11 points, BatchNorm recomputed)."
+    found = (as_run(run).dir / LMC).glob("round_*/rewind_*/path-recompute-11.json")
+    return sorted({int(p.parent.parent.name[len("round_"):]) for p in found
+                   if p.parent.name[len("rewind_"):].isdigit()})
+
+# %% ../nbs/05_viz.ipynb 97
+@patch
+def _show_instability(self: RoundExplorer):
+    "The instability of the rounds measured so far, under the other figures, once there are any."
+    rounds = lmc_rounds(self.run)
+    if not rounds: return
+    if "instability" not in self.figs:
+        self.figs["instability"] = go.FigureWidget()
+        self.widget.children += (self.figs["instability"],)
+    self._replace("instability", instability_figure(self.run, rounds=rounds))
+
+# %% ../nbs/05_viz.ipynb 100
 def _plain_json(obj) -> dict:
     "A plotly object (a figure, a template) as plain JSON, written as plotly writes it."
     return json.loads(to_json_plotly(obj.to_plotly_json()))
 
-# %% ../nbs/05_viz.ipynb 98
+# %% ../nbs/05_viz.ipynb 102
 def figure_json(fig: go.Figure) -> dict:
     "A figure as plain JSON without its template (the report sets the template once for all figures)."
     d = _plain_json(fig)
     d.get("layout", {}).pop("template", None)
     return d
 
-# %% ../nbs/05_viz.ipynb 101
+# %% ../nbs/05_viz.ipynb 105
 def packed_mask(mask: torch.Tensor, max_channels: int = 32) -> dict:
     "The shown part of one layer's mask as base64 bits (row-major over outputs, inputs, kernel rows, kernel columns)."
     kernels = shown_kernels(mask, max_channels)
     bits = np.packbits(kernels.flatten().numpy().astype(np.uint8))
     return dict(shape=list(kernels.shape), bits=base64.b64encode(bits.tobytes()).decode())
 
-# %% ../nbs/05_viz.ipynb 104
+# %% ../nbs/05_viz.ipynb 108
 def _mask_data(masks: dict, max_channels: int = 32) -> dict:
     "For every layer of `masks` ({round: Mask}): its short name, and each round's mask title and packed bits."
     rounds = list(masks)
@@ -444,7 +464,7 @@ def _mask_data(masks: dict, max_channels: int = 32) -> dict:
                           packed=[p["bits"] for p in packed], shape=packed[0]["shape"])
     return out
 
-# %% ../nbs/05_viz.ipynb 106
+# %% ../nbs/05_viz.ipynb 110
 def report_data(run, max_channels: int = 32) -> dict:
     "All the report draws: each round's accuracy (round marked), density, magnitude and curve figures, and masks."
     run = as_run(run)
@@ -461,7 +481,7 @@ def report_data(run, max_channels: int = 32) -> dict:
                 mask_template=figure_json(mask_figure(run, rounds[0], next(iter(first)), max_channels)),
                 template=_plain_json(pio.templates["plotly_white"]))
 
-# %% ../nbs/05_viz.ipynb 109
+# %% ../nbs/05_viz.ipynb 113
 REPORT_JS = """
 const D = JSON.parse(document.getElementById("report-data").textContent);
 const CONFIG = {responsive: true, displaylogo: false};
@@ -507,7 +527,7 @@ picker.addEventListener("change", show);
 show();
 """
 
-# %% ../nbs/05_viz.ipynb 111
+# %% ../nbs/05_viz.ipynb 115
 REPORT_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 .controls{position:sticky;top:0;z-index:10;background:#fff;padding:.6em 0;border-bottom:1px solid #ddd;\
 display:flex;gap:2em;align-items:center}
@@ -517,18 +537,18 @@ font-weight:bold}
 table.results td,table.results th{border:1px solid #ccc;padding:3px 8px;text-align:right} \
 pre{background:#f6f6f6;padding:1em;font-size:12px}"""
 
-# %% ../nbs/05_viz.ipynb 113
+# %% ../nbs/05_viz.ipynb 117
 def script_json(data) -> str:
     "JSON that is safe inside a <script> element: every '<' escaped, so nothing in it can close the element."
     return json.dumps(data, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
 
-# %% ../nbs/05_viz.ipynb 116
+# %% ../nbs/05_viz.ipynb 120
 def _layer_options(masks: dict, default: str) -> str:
     "The layer picker's <option>s, one for each layer of the report's masks, `default` selected."
     return "".join(f'<option value="{html.escape(k)}"{" selected" if k == default else ""}>'
                    f'{html.escape(v["name"])}</option>' for k, v in masks.items())
 
-# %% ../nbs/05_viz.ipynb 118
+# %% ../nbs/05_viz.ipynb 122
 def _controls_html(last: int, layer_options: str) -> str:
     "The bar of controls: a slider over the rounds (at the last one) and the layer picker."
     return ('<div class="controls"><label>round '
@@ -537,7 +557,7 @@ def _controls_html(last: int, layer_options: str) -> str:
             f'<label>layer <select id="layer">{layer_options}</select></label>'
             '<span>the round and the layer drive every figure below</span></div>')
 
-# %% ../nbs/05_viz.ipynb 121
+# %% ../nbs/05_viz.ipynb 125
 def _run_summary(config) -> str:
     "What the run did, in one paragraph's text: data, network, pruning, epochs, rewinding, seed."
     rewind = f"epoch {config.rewind_epoch}" if config.rewind_to == "epoch" else "the trained dense weights"
@@ -546,14 +566,24 @@ def _run_summary(config) -> str:
             f"{config.epochs} epochs a round, rewind to {rewind}, seed {config.seed}. "
             "Accuracy is each round's final-epoch accuracy on the whole test split.")
 
-# %% ../nbs/05_viz.ipynb 122
+# %% ../nbs/05_viz.ipynb 126
 def _baselines_html(run) -> str:
     "The run's baselines beside its rounds (`compare`), as a table, if any were trained."
     if branch_results(run).empty: return ""
     return ("<h2>Baselines at the same densities</h2><p>Test accuracy (%) of IMP's rounds and of each baseline "
             "with as many weights (the mean over its seeds).</p>" + compare(run).to_html(classes="results"))
 
-# %% ../nbs/05_viz.ipynb 124
+# %% ../nbs/05_viz.ipynb 127
+def _instability_parts(run) -> tuple[str, str]:
+    "The report's instability section and the JS that draws it; nothing where no instability was measured."
+    rounds = lmc_rounds(run)
+    if not rounds: return "", ""
+    fig = script_json(figure_json(instability_figure(run, rounds=rounds)))
+    return ('<h2>Instability</h2><p>Linear mode connectivity (<code>imp.instability</code>): the rise in test error '
+            'on the straight line between two copies trained from one start, against the epoch of the start.</p>'
+            '<div id="fig-instability"></div>'), f'draw("fig-instability", {fig});'
+
+# %% ../nbs/05_viz.ipynb 129
 def report(run, path=None) -> Path:
     "Write a self-contained HTML report of the run (default: RUN_DIR/report.html); returns its path."
     run = as_run(run)
@@ -563,6 +593,7 @@ def report(run, path=None) -> Path:
     name = html.escape(run.dir.name)
     controls = _controls_html(len(data["rounds"]) - 1, _layer_options(data["mask"], data["default_layer"]))
     heatmap = script_json(figure_json(density_heatmap(run)))
+    lmc_html, lmc_js = _instability_parts(run)
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>IMP report: {name}</title>
 <style>{REPORT_CSS}</style><script>{get_plotlyjs()}</script></head>
 <body><h1>IMP with rewinding: {name}</h1>
@@ -572,9 +603,10 @@ def report(run, path=None) -> Path:
 <div id="fig-accuracy"></div><div id="fig-heatmap"></div>
 <div class="pair"><div id="fig-density"></div><div id="fig-mask"></div></div>
 <div class="pair"><div id="fig-magnitudes"></div><div id="fig-curves"></div></div>
+{lmc_html}
 <h2>Results</h2>{run.table.to_html(classes="results")}{_baselines_html(run)}
 <h2>Configuration</h2><pre>{html.escape(json.dumps(run.config.to_json(), indent=1))}</pre>
 <script type="application/json" id="report-data">{script_json(data)}</script>
-<script>{REPORT_JS}draw("fig-heatmap", {heatmap});</script></body></html>"""
+<script>{REPORT_JS}draw("fig-heatmap", {heatmap});{lmc_js}</script></body></html>"""
     write_text_atomic(page, path)
     return path

@@ -105,6 +105,10 @@ def test_is_the_ticket_special_from_the_shell(tmp_path):
     assert table[0].split() == ["remaining", "%", "IMP", "synflow"] and table[-1].split()[0] == "2"
     assert (out / "branches" / "synflow-round_02" / "metrics.json").exists()
     assert "baselines at the same densities" in dlth("show", out).stdout
+    p = dlth("instability", out, "--round", 2, "--rewind-epochs", "0,1", "--points", 3, "--quiet")
+    rows = [line.split() for line in p.stdout.splitlines()[1:]]
+    assert p.stdout.split()[:2] == ["rewind_epoch", "instability"] and [r[1] for r in rows] == ["0", "1"]
+    assert (out / "lmc" / "round_02" / "rewind_01" / "path-recompute-3.json").exists()
     ticket = tmp_path / "ticket.pt"
     p = dlth("export", out, "--round", 2, "--out", ticket)
     assert p.stdout.startswith("Ticket(round 2 of synthetic") and ticket.exists()
