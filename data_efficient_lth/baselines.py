@@ -117,7 +117,7 @@ def mask_at_init(the_run: Run, method: str, r: int, engine: Engine) -> Mask:
     "The mask `method` chooses at initialisation with as many weights as round `r`'s ticket, over round 0's layers."
     cfg, first, keep = the_run.config, the_run.mask(0), _branch_keep(the_run, r)
     if method == "random":
-        g = torch.Generator().manual_seed(stream_seed(cfg.seed, "at_init", r))
+        g = torch.Generator().manual_seed(stream_seed(cfg.seed, "random_mask", r))   # not the data order's
         return keep_highest(first, {k: torch.rand(v.shape, generator=g) for k, v in first.items()}, keep)
     data = the_run.data()
     x_train, y_train, _, _ = split(data, the_run.subset)
@@ -149,8 +149,11 @@ def at_init(run_or_path,
         raise ValueError(f"method={method!r}: expected one of {', '.join(map(repr, AT_INIT_METHODS))}.")
     the_run = as_run(run_or_path, data, root)
     rounds = [r for r in the_run.rounds_done if r >= 1] if rounds is None else list(rounds)
-    for r in rounds: as_run(the_run, round=r)        # refused unless finished, before anything trains
     if not rounds: raise ValueError(f"{the_run.dir} has no finished pruned round: run IMP first.")
+    for r in rounds:                                 # refused before anything trains
+        if r < 1: raise ValueError(f"rounds={rounds}: round {r} is not pruned; give rounds from 1.")
+        as_run(the_run, round=r)
+        stream_seed(the_run.config.seed, "random_mask", r)        # below 100
     engine = _engine(engine, device, the_run.config)
     rows = [_at_init_branch(the_run, method, r, engine, progress) for r in rounds]
     return pd.DataFrame(rows).set_index("round")

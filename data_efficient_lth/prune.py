@@ -113,7 +113,10 @@ def keep_highest(mask: Mask, scores: dict, keep) -> Mask:
     if isinstance(keep, dict):
         return Mask({k: keep_highest(Mask({k: v}), {k: scores[k]}, keep[k])[k] for k, v in mask.items()})
     alive = torch.cat([v.flatten() for v in mask.values()])
-    flat_scores = torch.cat([scores[k].detach().float().cpu().flatten() for k in mask])
+    # float64 holds every float32 exactly, so magnitudes and random draws rank as they always did
+    flat_scores = torch.cat([scores[k].detach().double().cpu().flatten() for k in mask])
+    if not torch.isfinite(flat_scores[alive]).all():
+        raise ValueError("keep_highest: a surviving weight's score is inf or NaN, so no ranking is possible.")
     flat_scores[~alive] = float("inf")          # pruned weights stay pruned and are not counted again
     n_alive = int(alive.sum())
     if not 0 <= keep <= n_alive: raise ValueError(f"keep={keep}: the mask has {n_alive} surviving weights.")

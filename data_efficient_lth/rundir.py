@@ -122,7 +122,8 @@ def _check_training(cfg: IMPConfig):
 
 # %% ../nbs/04_rundir.ipynb 13
 # offset of each purpose inside the run seed's block of 1000: rounds take 200 seeds, every other purpose 100
-STREAMS = {"round": 0, "at_init": 200, "lmc_a": 300, "lmc_b": 400, "finetune": 500, "reinit": 700}
+STREAMS = {"round": 0, "at_init": 200, "lmc_a": 300, "lmc_b": 400, "finetune": 500, "random_mask": 600,
+           "reinit": 700}
 
 def stream_seed(run_seed: int, purpose: str, round_number: int = 0) -> int:
     "The seed of one random stream of a run: `purpose` (a key of `STREAMS`) in round `round_number`."
@@ -263,12 +264,15 @@ def read_start_mask(source) -> tuple[Mask, dict]:
     path = Path(source)
     if path.is_dir(): return _round_folder_mask(path, source)
     if not path.exists(): raise FileNotFoundError(f"start_mask={source!r}: no such file or folder.")
-    kind = torch.load(path, map_location="cpu", weights_only=True).get("kind") if path.suffix == ".pt" else None
-    if kind == "ticket":
-        ticket = load_checked(path, "ticket")
-        return Mask(ticket["mask"]), {"kind": "ticket", "file": str(path.resolve()), "round": ticket["round"],
-                                      "config": ticket["config"]}
-    return Mask.load(path), {"kind": "mask file", "file": str(path.resolve())}
+    try: blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception: blob = None              # Mask.load names what is wrong with it
+    if not (isinstance(blob, dict) and blob.get("kind") == "ticket"):
+        return Mask.load(path), {"kind": "mask file", "file": str(path.resolve())}
+    ticket = load_checked(path, "ticket")
+    if not all(k in ticket for k in ("mask", "round", "config")):
+        raise CheckpointError(f"start_mask={source!r} is a ticket file without its mask, round or configuration.")
+    return Mask(ticket["mask"]), {"kind": "ticket", "file": str(path.resolve()), "round": ticket["round"],
+                                  "config": ticket["config"]}
 
 # %% ../nbs/04_rundir.ipynb 47
 def round_zero_mask(cfg: IMPConfig, model) -> tuple[Mask, dict|None]:
@@ -505,7 +509,8 @@ def model(self: Run, r: int, device="cpu"):
 
 @patch
 def start_state(self: Run) -> dict:
-    "Where a pruned round starts: the rewind state, or round 0's trained weights with `rewind_to='trained'`."
+    "Where a pruned round starts: the rewind state, round 0's trained weights, or the initial ones (pruned at init)."
+    if self.config.prune in AT_INIT: return self.initial_model().state_dict()
     return self.state(0) if self.config.rewind_to == "trained" else self.rewind_state()
 
 @patch
@@ -549,6 +554,7 @@ def verdict(self: Run) -> str:
     dense, best = results.loc[0, "test_acc"], self.best()
     start = "dense"      # round 0: the dense network, or the start mask's
     if self.config.start_mask: start = f"round 0 (start mask, {results.loc[0, 'remaining']:.1f}% remaining)"
+    pruned = "best ticket" if self.config.prune not in AT_INIT else f"best network pruned by {self.config.prune}"
     if not self.dense_learned():
         who = "the dense network" if start == "dense" else "it"
         return (f"{start} {100 * dense:.1f}%: {who} did not learn "
@@ -557,7 +563,7 @@ def verdict(self: Run) -> str:
                 "Train longer (epochs=), or check the data, the labels and the learning rate.")
     if best is None: return f"{start} {100 * dense:.1f}%; no pruned round yet."
     gain = 100 * (best["test_acc"] - dense)
-    return (f"{start} {100 * dense:.1f}% · best ticket {100 * best['test_acc']:.1f}% "
+    return (f"{start} {100 * dense:.1f}% · {pruned} {100 * best['test_acc']:.1f}% "
             f"at {best['remaining']:.1f}% of conv weights remaining (round {best.name}; chosen on the test set) "
             f"· {gain:+.1f} points")
 

@@ -53,12 +53,15 @@ def _positive_copy(model: nn.Module, mask: Mask) -> nn.Module:
     return net
 
 def synflow_scores(model: nn.Module, mask: Mask, input_shape) -> dict:
-    "SynFlow: |w ⊙ ∂R/∂w|, R = 1ᵀ f(1) of the network made positive (float64, so R does not overflow); no data."
+    "SynFlow: |w ⊙ ∂R/∂w|, R = 1ᵀ f(1) of the network made positive, in float64 (deep networks pass 1e38); no data."
     net = _positive_copy(model, mask)
     weights = _weights(net, mask)
     ones = torch.ones(1, *input_shape, dtype=torch.float64, device=weights[0].device)
     grads = torch.autograd.grad(net(ones).sum(), weights)
-    return {k: (g * w).abs().float().detach() for k, g, w in zip(mask, grads, weights)}
+    scores = {k: (g * w).abs().detach() for k, g, w in zip(mask, grads, weights)}
+    if not all(torch.isfinite(v).all() for v in scores.values()):
+        raise ValueError("SynFlow's scores pass float64's range on this network: it is too deep for SynFlow here.")
+    return scores
 
 # %% ../nbs/02a_scores.ipynb 19
 def _after_rounds(n: int, fraction: float, rounds: int) -> int:

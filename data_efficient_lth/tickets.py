@@ -7,6 +7,7 @@ __all__ = ['TICKET_FORMAT', 'model_args', 'ticket_record', 'export_ticket', 'Tic
 
 # %% ../nbs/04c_tickets.ipynb 2
 import json
+from dataclasses import fields
 from pathlib import Path
 
 import torch
@@ -53,6 +54,10 @@ def export_ticket(run_or_path, round: int, path) -> Path:
 class Ticket:
     "A ticket read from its file: `mask`, `config`, `round`, `metrics`, and its networks (`network`)."
     def __init__(self, record: dict):
+        unknown = sorted(set(record["config"]) - {f.name for f in fields(IMPConfig)})
+        if unknown:
+            raise ValueError(f"This ticket was made by data_efficient_lth {record.get('package_version')} with "
+                             f"option(s) {', '.join(unknown)}, which this version does not know: upgrade it.")
         self.record, self.mask = record, Mask(record["mask"])
         self.config, self.round, self.metrics = IMPConfig(**record["config"]), record["round"], record["metrics"]
 

@@ -23,7 +23,7 @@ from plotly.subplots import make_subplots
 import torch
 from fastcore.basics import patch
 
-from .imp import Run, as_run
+from .imp import Run, as_run, pruning_words
 from .baselines import branch_results, compare
 from .lmc import LMC, instability_figure
 from .files import write_text_atomic, CONFIG, REPORT
@@ -133,19 +133,21 @@ def accuracy_figure(*runs, selected: int|None = None) -> go.Figure:
 
 # %% ../nbs/05_viz.ipynb 36
 def compare_seeds(*runs) -> pd.DataFrame:
-    "Mean and std over `runs` (seeds) of each kind's test accuracy (%) at each round: columns (kind, 'mean'/'std')."
+    "Mean, std and count over `runs` (seeds) of each kind's test accuracy (%) at each round: columns (kind, stat)."
     tables = [compare(as_run(run)) for run in runs]
     stacked = pd.concat(tables, keys=range(len(tables)), names=["seed", "round"])
-    out = stacked.groupby(level="round").agg(["mean", "std"])
+    out = stacked.groupby(level="round").agg(["mean", "std", "count"])
     out.attrs["seeds"] = len(tables)
     return out
 
 def mean_std_table(stats: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
-    "`compare_seeds` for reading: '% remaining' and one 'mean ± std' column per kind."
+    "`compare_seeds` for reading: '% remaining', then 'mean ± std' per kind ('mean (1 seed)' from one, '–' from none)."
     table = pd.DataFrame({"remaining %": stats[("remaining %", "mean")].round(1)})
+    def cell(m, s, n):
+        if n == 0: return "–"
+        return f"{m:.{digits}f} (1 seed)" if n == 1 else f"{m:.{digits}f} ± {s:.{digits}f}"
     for kind in dict.fromkeys(k for k, _ in stats.columns if k != "remaining %"):
-        mean, std = stats[(kind, "mean")], stats[(kind, "std")].fillna(0)
-        table[kind] = [f"{m:.{digits}f} ± {s:.{digits}f}" if m == m else "–" for m, s in zip(mean, std)]
+        table[kind] = [cell(*values) for values in zip(*(stats[(kind, s)] for s in ("mean", "std", "count")))]
     return table
 
 # %% ../nbs/05_viz.ipynb 37
@@ -559,11 +561,9 @@ def _controls_html(last: int, layer_options: str) -> str:
 
 # %% ../nbs/05_viz.ipynb 125
 def _run_summary(config) -> str:
-    "What the run did, in one paragraph's text: data, network, pruning, epochs, rewinding, seed."
-    rewind = f"epoch {config.rewind_epoch}" if config.rewind_to == "epoch" else "the trained dense weights"
+    "What the run did, in one paragraph's text: data, network, pruning and rewinding, epochs, seed."
     return (f"{html.escape(config.dataset)}, {html.escape(config.arch)} (stem={html.escape(config.stem)}), "
-            f"{config.rounds} pruning rounds of {config.prune_rate:.0%} ({html.escape(config.prune)}),\n"
-            f"{config.epochs} epochs a round, rewind to {rewind}, seed {config.seed}. "
+            f"{html.escape(pruning_words(config))},\n{config.epochs} epochs a round, seed {config.seed}. "
             "Accuracy is each round's final-epoch accuracy on the whole test split.")
 
 # %% ../nbs/05_viz.ipynb 126
