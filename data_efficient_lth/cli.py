@@ -309,7 +309,7 @@ def _show_command(args: argparse.Namespace):
     print(the_run.table.to_string())
     print(as_flags(the_run.verdict()))
     if not imp.branch_results(the_run).empty: print("\nbaselines at the same densities, test accuracy (%):\n"
-                                                    + imp.compare(the_run).to_string())
+                                                    + imp.compare(the_run).to_string(na_rep="–"))
 
 # %% ../nbs/07_cli.ipynb 74
 def _report_command(args: argparse.Namespace):
@@ -342,7 +342,7 @@ def _baseline_command(args: argparse.Namespace):
 def _at_init_command(args: argparse.Namespace):
     "`dlth at-init`: networks pruned at initialisation at the run's densities; prints them beside IMP's rounds."
     imp.at_init(args.run_dir, args.method, rounds=args.rounds, device=args.device, progress=not args.quiet)
-    print(imp.compare(args.run_dir).to_string())
+    print(imp.compare(args.run_dir).to_string(na_rep="–"))
 
 def _instability_command(args: argparse.Namespace):
     "`dlth instability`: instability of a round's mask per rewind epoch."

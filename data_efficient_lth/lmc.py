@@ -276,7 +276,7 @@ def instability_figure(*runs,                  # runs (each drawn for every one 
                                  mode="lines+markers", name=_label(the_run, round, several),
                                  hovertemplate="from epoch %{x}<br>instability %{y:.2f} points<extra></extra>"))
     fig.add_hline(y=2, line=dict(color="gray", dash="dot"), annotation_text="2 points: stable below (the paper)",
-                  annotation_position="top right")
+                  annotation_position="top left")
     fig.update_layout(title="Instability: the rise in test error between two copies trained from one start",
                       template="plotly_white", height=380, legend=dict(orientation="h", y=-0.25),
                       xaxis=dict(title="rewind epoch (the start: round 0's weights after this many epochs)"),

@@ -6,7 +6,7 @@
 __all__ = ['COLORS', 'BRANCH_STYLE', 'MASK_COLORS', 'PERCENT_AXIS', 'FIGURE_NAMES', 'REPORT_JS', 'REPORT_CSS', 'short_name',
            'tick_label', 'accuracy_figure', 'compare_seeds', 'mean_std_table', 'baselines_figure', 'density_figure',
            'density_heatmap', 'magnitudes', 'magnitude_figure', 'shown_kernels', 'mask_grid', 'default_layer',
-           'mask_title', 'mask_figure', 'curves_figure', 'placeholder_figure', 'RoundExplorer', 'explore', 'lmc_rounds',
+           'mask_title', 'mask_figure', 'curves_figure', 'placeholder_figure', 'RoundExplorer', 'lmc_rounds', 'explore',
            'figure_json', 'packed_mask', 'report_data', 'script_json', 'report']
 
 # %% ../nbs/05_viz.ipynb 2
@@ -162,8 +162,9 @@ def baselines_figure(*runs) -> go.Figure:
         fig.add_trace(go.Scatter(x=x, y=stats[(kind, "mean")], mode="lines+markers", name=name,
                                  line=dict(color=color, dash=dash),
                                  error_y=dict(type="data", array=stats[(kind, "std")].fillna(0), thickness=1)))
-    shown = [{"remaining": list(x), "test_acc": list(stats[(k, "mean")].dropna() / 100)} for k, s in stats.columns
-             if k != "remaining %" and s == "mean"]
+    spread = [(stats[(k, "mean")] + sign * stats[(k, "std")].fillna(0)).dropna() / 100 for k, s in stats.columns
+              if k != "remaining %" and s == "mean" for sign in (-1, 1)]
+    shown = [{"remaining": list(x), "test_acc": list(values)} for values in spread]     # whole error bars in view
     _remaining_axis(fig, shown)
     _accuracy_axis(fig, shown)
     fig.update_layout(title=f"IMP's tickets and the baselines at the same densities "
@@ -352,7 +353,25 @@ class RoundExplorer:
 
     def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)
 
-# %% ../nbs/05_viz.ipynb 81
+# %% ../nbs/05_viz.ipynb 82
+def lmc_rounds(run) -> list[int]:
+    "The rounds of `run` whose instability was measured with the defaults (11 points, BatchNorm recomputed)."
+    found = (as_run(run).dir / LMC).glob("round_*/rewind_*/path-recompute-11.json")
+    return sorted({int(p.parent.parent.name[len("round_"):]) for p in found
+                   if p.parent.name[len("rewind_"):].isdigit()})
+
+# %% ../nbs/05_viz.ipynb 83
+@patch
+def _show_instability(self: RoundExplorer):
+    "The instability of the rounds measured so far, under the other figures, once there are any."
+    rounds = lmc_rounds(self.run)
+    if not rounds: return
+    if "instability" not in self.figs:
+        self.figs["instability"] = go.FigureWidget()
+        self.widget.children += (self.figs["instability"],)
+    self._replace("instability", instability_figure(self.run, rounds=rounds))
+
+# %% ../nbs/05_viz.ipynb 84
 @patch
 def refresh(self: RoundExplorer):
     "Re-read the run directory: new rounds become reachable."
@@ -373,7 +392,7 @@ def refresh(self: RoundExplorer):
     self.show(self.slider.value)
     self._show_instability()
 
-# %% ../nbs/05_viz.ipynb 83
+# %% ../nbs/05_viz.ipynb 86
 @patch
 def _replace(self: RoundExplorer, key, fig: go.Figure):
     "Put `fig`'s traces and layout into the widget `key`, in one message to the browser."
@@ -386,7 +405,7 @@ def _replace(self: RoundExplorer, key, fig: go.Figure):
         for axis in ("xaxis", "yaxis"):   # the placeholder hid them; the browser keeps what it is not told to change
             if widget.layout[axis].visible is None: widget.layout[axis].visible = True
 
-# %% ../nbs/05_viz.ipynb 86
+# %% ../nbs/05_viz.ipynb 89
 @patch
 def show(self: RoundExplorer, round: int):
     "Draw every figure for `round`."
@@ -397,7 +416,7 @@ def show(self: RoundExplorer, round: int):
     self._replace("curves", curves_figure(self.run, round))
     self._show_mask(round)
 
-# %% ../nbs/05_viz.ipynb 88
+# %% ../nbs/05_viz.ipynb 91
 @patch
 def _show_mask(self: RoundExplorer, round: int|None = None):
     "Draw the chosen layer's mask in `round` (default: the slider's)."
@@ -405,35 +424,17 @@ def _show_mask(self: RoundExplorer, round: int|None = None):
     if self.run is not None and self.layer.value and round in self.run.rounds_done:
         self._replace("mask", mask_figure(self.run, round, self.layer.value))
 
-# %% ../nbs/05_viz.ipynb 89
+# %% ../nbs/05_viz.ipynb 92
 @patch
 def track(self: RoundExplorer, round: int, metrics: dict|None = None):
     "Callback for `imp.run(on_round_end=...)`: show the round that just finished."
     self.refresh()
     self.slider.value = round
 
-# %% ../nbs/05_viz.ipynb 90
+# %% ../nbs/05_viz.ipynb 93
 def explore(run, layer: str|None = None) -> RoundExplorer:
     "The round explorer of a run (a `Run` or a directory, which may not exist yet)."
     return RoundExplorer(run, layer)
-
-# %% ../nbs/05_viz.ipynb 96
-def lmc_rounds(run) -> list[int]:
-    "The rounds of `run` whose instability was measured with the defaults (11 points, BatchNorm recomputed)."
-    found = (as_run(run).dir / LMC).glob("round_*/rewind_*/path-recompute-11.json")
-    return sorted({int(p.parent.parent.name[len("round_"):]) for p in found
-                   if p.parent.name[len("rewind_"):].isdigit()})
-
-# %% ../nbs/05_viz.ipynb 97
-@patch
-def _show_instability(self: RoundExplorer):
-    "The instability of the rounds measured so far, under the other figures, once there are any."
-    rounds = lmc_rounds(self.run)
-    if not rounds: return
-    if "instability" not in self.figs:
-        self.figs["instability"] = go.FigureWidget()
-        self.widget.children += (self.figs["instability"],)
-    self._replace("instability", instability_figure(self.run, rounds=rounds))
 
 # %% ../nbs/05_viz.ipynb 100
 def _plain_json(obj) -> dict:
@@ -571,7 +572,7 @@ def _baselines_html(run) -> str:
     "The run's baselines beside its rounds (`compare`), as a table, if any were trained."
     if branch_results(run).empty: return ""
     return ("<h2>Baselines at the same densities</h2><p>Test accuracy (%) of IMP's rounds and of each baseline "
-            "with as many weights (the mean over its seeds).</p>" + compare(run).to_html(classes="results"))
+            "with as many weights (the mean over its seeds).</p>" + compare(run).to_html(classes="results", na_rep="–"))
 
 # %% ../nbs/05_viz.ipynb 127
 def _instability_parts(run) -> tuple[str, str]:
