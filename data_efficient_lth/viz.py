@@ -132,9 +132,20 @@ def accuracy_figure(*runs, selected: int|None = None) -> go.Figure:
     return fig
 
 # %% ../nbs/05_viz.ipynb 36
+def _check_seeds_of_one(runs: list):
+    "Refuse runs that differ in more than their seed: a mean over them would mix configurations."
+    configs = [{k: v for k, v in run.config.to_json().items() if k != "seed"} for run in runs]
+    for run, cfg in zip(runs[1:], configs[1:]):
+        diff = sorted(k for k in set(cfg) | set(configs[0]) if cfg.get(k) != configs[0].get(k))
+        if diff:
+            raise ValueError(f"{runs[0].dir} and {run.dir} differ in {', '.join(diff)}, not only in their seed: "
+                             "compare_seeds averages seeds of one configuration.")
+
 def compare_seeds(*runs) -> pd.DataFrame:
     "Mean, std and count over `runs` (seeds) of each kind's test accuracy (%) at each round: columns (kind, stat)."
-    tables = [compare(as_run(run)) for run in runs]
+    runs = [as_run(run) for run in runs]
+    _check_seeds_of_one(runs)
+    tables = [compare(run) for run in runs]
     stacked = pd.concat(tables, keys=range(len(tables)), names=["seed", "round"])
     out = stacked.groupby(level="round").agg(["mean", "std", "count"])
     out.attrs["seeds"] = len(tables)
