@@ -133,11 +133,11 @@ def _at_init_branch(the_run: Run, method: str, r: int, engine: Engine, progress:
     else:
         mask = mask_at_init(the_run, method, r, engine)
         mask.save(folder / MASK)
-    def start(): return mask.apply_(the_run.initial_model(engine.dev))
-    return train_branch(the_run, folder, start, mask, the_run.config.train_config(),
+    start = mask.apply_(the_run.initial_model(engine.dev))      # built once: trained, and named for the density
+    return train_branch(the_run, folder, lambda: start, mask, the_run.config.train_config(),
                         stream_seed(the_run.config.seed, "at_init", r), engine, progress,
                         f"{method} at init, round {r}", round=r, baseline=method,
-                        remaining=100 * _conv_density(mask, start()), density=100 * mask.density)
+                        remaining=100 * _conv_density(mask, start), density=100 * mask.density)
 
 # %% ../nbs/04b_baselines.ipynb 25
 def at_init(run_or_path,

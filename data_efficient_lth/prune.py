@@ -129,11 +129,16 @@ def keep_highest(mask: Mask, scores: dict, keep) -> Mask:
     return out
 
 # %% ../nbs/02_prune.ipynb 33
-def keep_after(mask: Mask, fraction: float, layerwise: bool = False):
-    "How many surviving weights a round of pruning `fraction` keeps: in all (an int), or in each layer (a dict)."
+def _after_rounds(n: int, fraction: float, rounds: int) -> int:
+    "What `rounds` rounds of pruning `fraction` of the survivors leave of `n` weights."
+    for _ in range(rounds): n -= n_to_prune(fraction, n)
+    return n
+
+def keep_after(mask: Mask, fraction: float, layerwise: bool = False, rounds: int = 1):
+    "How many surviving weights `rounds` rounds of pruning `fraction` keep: in all (an int), or in each layer (a dict)."
     _check_fraction(fraction)
-    if layerwise: return {k: int(v.sum()) - n_to_prune(fraction, int(v.sum())) for k, v in mask.items()}
-    return mask.n_unpruned - n_to_prune(fraction, mask.n_unpruned)
+    if layerwise: return {k: _after_rounds(int(v.sum()), fraction, rounds) for k, v in mask.items()}
+    return _after_rounds(mask.n_unpruned, fraction, rounds)
 
 def magnitude_prune(weights: dict,          # parameter name → trained weight tensor (e.g. `model.state_dict()`)
                     mask: Mask,             # the current mask; only its layers are pruned

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .prune import Mask, keep_highest, n_to_prune
+from .prune import Mask, keep_highest, keep_after
 
 # %% ../nbs/02a_scores.ipynb 5
 def _masked_copy(model: nn.Module, mask: Mask) -> nn.Module:
@@ -64,15 +64,9 @@ def synflow_scores(model: nn.Module, mask: Mask, input_shape) -> dict:
     return scores
 
 # %% ../nbs/02a_scores.ipynb 19
-def _after_rounds(n: int, fraction: float, rounds: int) -> int:
-    "What `rounds` rounds of pruning `fraction` of the survivors leave of `n` weights."
-    for _ in range(rounds): n -= n_to_prune(fraction, n)
-    return n
-
 def imp_keep(mask: Mask, fraction: float, rounds: int, layerwise: bool = False):
     "How many of `mask`'s weights IMP keeps after `rounds` rounds: in all (an int), or in each layer (a dict)."
-    if layerwise: return {k: _after_rounds(int(v.sum()), fraction, rounds) for k, v in mask.items()}
-    return _after_rounds(mask.n_unpruned, fraction, rounds)
+    return keep_after(mask, fraction, layerwise, rounds)
 
 # %% ../nbs/02a_scores.ipynb 22
 AT_INIT = ("snip", "grasp", "synflow")
