@@ -6,7 +6,8 @@
 __all__ = ['stack_inputs', 'Stacked', 'train_batched']
 
 # %% ../nbs/03a_batched.ipynb 3
-import copy, time
+import copy, os, sys, time
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -14,10 +15,10 @@ from torch.func import functional_call
 
 from .data import Batches
 from .prune import Mask, MaskedParams
-from .files import save_atomic
+from .files import save_atomic, load_checked, CheckpointError
 from .train import (TrainConfig, Engine, Compiled, loss_fn, progress_bar, _sgd, _set_lr, _update,
-                                      _state, _restore, _load_checkpoint, _check_start, _has_aux_bn, _eval_due,
-                                      _evaluation, _epoch_row, _postfix, _save_due)
+                                      _state, _restore, _check_start, _has_aux_bn, _eval_due, _evaluation,
+                                      _epoch_row, _postfix, _save_due, _check_loss, _check_weights)
 
 # %% ../nbs/03a_batched.ipynb 6
 def _stack(tensors: list, channels_last: bool = False) -> torch.Tensor:
@@ -126,15 +127,6 @@ def _check_runs(models: list, batches: list, cfg: TrainConfig, start_epoch: int,
                          "Group runs by subset size (per_class / fraction) or train them one at a time.")
 
 # %% ../nbs/03a_batched.ipynb 23
-def _in_groups(firsts: list, train_group) -> list:
-    "Histories of runs trained in groups by first epoch: `train_group(indices, first)` per group, earliest first."
-    histories = [None] * len(firsts)
-    for first in sorted(set(firsts)):
-        indices = [i for i, f in enumerate(firsts) if f == first]
-        for i, history in zip(indices, train_group(indices, first)): histories[i] = history
-    return histories
-
-# %% ../nbs/03a_batched.ipynb 26
 def _opt_state(model: nn.Module, bufs: list, cfg: TrainConfig, lr: float) -> dict:
     "The state dict `torch.optim.SGD` over `model` would have with momentum buffers `bufs` (`train`'s format)."
     opt = _sgd(model.parameters(), cfg, lr)
@@ -142,7 +134,7 @@ def _opt_state(model: nn.Module, bufs: list, cfg: TrainConfig, lr: float) -> dic
         if buf is not None: opt.state[p]["momentum_buffer"] = buf
     return opt.state_dict()
 
-# %% ../nbs/03a_batched.ipynb 29
+# %% ../nbs/03a_batched.ipynb 26
 def _stacked_mask(stacked: Stacked, masks: list|None) -> Mask|None:
     "One `Mask` over `stacked`'s parameters, run i's mask in slice i; a run without a mask (or a layer) keeps all."
     if masks is None or all(m is None for m in masks): return None
@@ -153,7 +145,7 @@ def _stacked_mask(stacked: Stacked, masks: list|None) -> Mask|None:
     def run_mask(m, k): return m[k] if m is not None and k in m else torch.ones(shapes[k], dtype=torch.bool)
     return Mask({names[k]: torch.stack([run_mask(m, k) for m in masks]) for k in layers})
 
-# %% ../nbs/03a_batched.ipynb 32
+# %% ../nbs/03a_batched.ipynb 29
 def _load_momentum(opt: torch.optim.Optimizer, stacked: Stacked, states: list):
     "Each stacked weight's momentum, run i's from checkpoint `states[i]`; none where a run has none."
     for j, p in enumerate(stacked.params):
@@ -161,18 +153,63 @@ def _load_momentum(opt: torch.optim.Optimizer, stacked: Stacked, states: list):
         if all(b is not None for b in bufs):
             opt.state[p]["momentum_buffer"] = torch.empty_like(p).copy_(torch.stack(bufs))
 
-# %% ../nbs/03a_batched.ipynb 33
-def _save_runs(done: int, stacked: Stacked, opt: torch.optim.Optimizer, models: list, batches: list,
-               histories: list, checkpoints: list, cfg: TrainConfig):
-    "Each run's checkpoint after `done` epochs, in `train`'s format: its slice of the weights and the momentum."
+# %% ../nbs/03a_batched.ipynb 30
+def _run_state(i: int, done: int, stacked: Stacked, opt: torch.optim.Optimizer, models: list, batches: list,
+               histories: list, cfg: TrainConfig) -> dict:
+    "Run `i`'s checkpoint after `done` epochs, in `train`'s format: its slice of the weights and of the momentum."
+    state = {k: v.clone() for k, v in stacked.state(i).items()}
     bufs = [opt.state[p].get("momentum_buffer") for p in stacked.params]
-    for i in range(stacked.n):
-        state = {k: v.clone() for k, v in stacked.state(i).items()}
-        run_bufs = [None if b is None else b[i].clone() for b in bufs]
-        opt_state = _opt_state(models[i], run_bufs, cfg, opt.param_groups[0]["lr"])
-        save_atomic(_state(state, opt_state, batches[i], done, histories[i]), checkpoints[i], "round-checkpoint")
+    run_bufs = [None if b is None else b[i].clone() for b in bufs]
+    opt_state = _opt_state(models[i], run_bufs, cfg, opt.param_groups[0]["lr"])
+    return _state(state, opt_state, batches[i], done, histories[i])
 
-# %% ../nbs/03a_batched.ipynb 36
+# %% ../nbs/03a_batched.ipynb 32
+def _previous(checkpoint) -> Path:
+    "Where a run of a group keeps its last checkpoint while the group writes the next: `checkpoint.previous.pt`."
+    checkpoint = Path(checkpoint)
+    return checkpoint.with_name(f"{checkpoint.stem}.previous{checkpoint.suffix}")
+
+def _group_writes(states: list, checkpoints: list) -> list:
+    "The steps that write a group's checkpoints, in order, as functions: each one atomic, a kill possible between."
+    def aside(c): return lambda: os.replace(c, _previous(c)) if Path(c).exists() else None
+    def write(state, c): return lambda: save_atomic(state, c, "round-checkpoint")
+    def drop(c): return lambda: _previous(c).unlink(missing_ok=True)
+    return ([aside(c) for c in checkpoints] + [write(s, c) for s, c in zip(states, checkpoints)]
+            + [drop(c) for c in checkpoints])
+
+def _save_group(states: list, checkpoints: list):
+    "Write every run's checkpoint so that a kill at any point leaves an epoch every run has on disk."
+    for step in _group_writes(states, checkpoints): step()
+
+# %% ../nbs/03a_batched.ipynb 33
+def _on_disk(checkpoint, engine: Engine) -> dict:
+    "A run's checkpoints on disk, epoch → (file, state): `checkpoint.pt` and the previous one; damaged ones deleted."
+    found = {}
+    for path in (_previous(checkpoint), Path(checkpoint)):
+        if not path.exists(): continue
+        try: state = load_checked(path, "round-checkpoint", map_location=engine.dev)
+        except CheckpointError as e:
+            path.unlink()
+            print(f"{str(e).split(' It cannot be used')[0]} Deleted: its group resumes from an earlier epoch.",
+                  file=sys.stderr)
+            continue
+        found[state["epoch"]] = (path, state)
+    return found
+
+def _resume_group(checkpoints: list, engine: Engine, start_epoch: int) -> tuple[list, int]:
+    "Each run's checkpoint at the latest epoch all runs have on disk (None: from `start_epoch`), and that epoch."
+    found = [_on_disk(c, engine) for c in checkpoints]
+    first = max(set.intersection(*(set(f) for f in found)), default=start_epoch)
+    for c, f in zip(checkpoints, found):       # left on disk: `checkpoint.pt` at that epoch, nothing else
+        if first in f and f[first][0] != Path(c): os.replace(f[first][0], c)
+        elif first not in f: Path(c).unlink(missing_ok=True)
+        _previous(c).unlink(missing_ok=True)
+    if any(f and max(f) > first for f in found):
+        print(f"runs of this group stood at epochs {sorted({max(f, default=start_epoch) for f in found})}: "
+              f"they resume together from epoch {first}, the latest all of them have.", file=sys.stderr)
+    return [f[first][1] if first in f else None for f in found], first
+
+# %% ../nbs/03a_batched.ipynb 38
 def _stack_runs(models: list, masks: list|None, states: list, resumed: bool, cfg: TrainConfig, engine: Engine):
     "The runs as one `Stacked` network; its optimizer (the checkpoints' momentum if `resumed`), mask, step model."
     stacked = Stacked(models, channels_last=engine.channels_last).train()
@@ -182,7 +219,7 @@ def _stack_runs(models: list, masks: list|None, states: list, resumed: bool, cfg
     masked = MaskedParams(stacked, stacked_mask) if stacked_mask is not None else None
     return stacked, opt, masked, Compiled(stacked) if engine.compile else stacked
 
-# %% ../nbs/03a_batched.ipynb 39
+# %% ../nbs/03a_batched.ipynb 41
 def _batched_step(step_model, opt: torch.optim.Optimizer, masked: MaskedParams|None, pairs: tuple,
                   cfg: TrainConfig, engine: Engine) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     "One optimizer step for all runs, run i on batch `pairs[i]` = (x, y); each run's loss, the logits, the labels."
@@ -193,7 +230,7 @@ def _batched_step(step_model, opt: torch.optim.Optimizer, masked: MaskedParams|N
     _update(opt, losses.sum(), masked)      # no weight is shared: each run's gradient is its own loss's
     return losses, out, yb
 
-# %% ../nbs/03a_batched.ipynb 42
+# %% ../nbs/03a_batched.ipynb 44
 def _batched_epoch(step_model, opt: torch.optim.Optimizer, masked: MaskedParams|None, batches: list,
                    cfg: TrainConfig, engine: Engine) -> tuple[list, list]:
     "One pass over every run's `Batches` in step; each run's mean loss and training accuracy."
@@ -208,7 +245,7 @@ def _batched_epoch(step_model, opt: torch.optim.Optimizer, masked: MaskedParams|
     # .tolist() waits for the device: the time taken after this is the epoch's
     return [v / max(1, seen) for v in loss_sum.tolist()], [v / max(1, seen) for v in correct.tolist()]
 
-# %% ../nbs/03a_batched.ipynb 45
+# %% ../nbs/03a_batched.ipynb 47
 def _run_rows(epoch: int, cfg: TrainConfig, losses: list, accs: list, seconds: float, stacked: Stacked,
               models: list, tests: list|None, batches: list, engine: Engine) -> list[dict]:
     "Each run's history row for `epoch`, with its evaluation when one is due (never without `tests`)."
@@ -221,7 +258,7 @@ def _run_rows(epoch: int, cfg: TrainConfig, losses: list, accs: list, seconds: f
         rows.append(row)
     return rows
 
-# %% ../nbs/03a_batched.ipynb 48
+# %% ../nbs/03a_batched.ipynb 50
 def train_batched(models: list,                 # N networks of the same architecture
                   batches: list,                # N `Batches` with the same number of images and batch size
                   cfg: TrainConfig,             # the recipe they share
@@ -234,26 +271,15 @@ def train_batched(models: list,                 # N networks of the same archite
                   progress: bool = True,
                   desc: str = "train",
                   engine: Engine|None = None,
-                  _runs: list|None = None) -> list[list[dict]]:
+                  keep_last: bool = False) -> list[list[dict]]:  # checkpoint the last epoch too (the caller deletes it)
     "Train N runs together over epochs `start_epoch..cfg.epochs-1`; each gets the history `train` would give it."
     _check_runs(models, batches, cfg, start_epoch, tests, masks, checkpoints)
-    n = len(models)
-    runs = list(range(n)) if _runs is None else _runs
+    n, runs = len(models), list(range(len(models)))
     engine = engine or Engine(device=batches[0].x.device)
     for i, m in enumerate(models):
         engine.prepare(m)
         if masks is not None and masks[i] is not None: masks[i].apply_(m)
-    # resume: each run from its own checkpoint; runs at different epochs train as separate groups
-    states = [_load_checkpoint(c, engine) for c in checkpoints or [None] * n]
-    firsts = [s["epoch"] if s is not None else start_epoch for s in states]
-    if len(set(firsts)) > 1:
-        def train_group(indices, first):
-            pick = lambda v: None if v is None else [v[i] for i in indices]
-            return train_batched(pick(models), pick(batches), cfg, pick(tests), pick(masks), start_epoch, on_epoch,
-                                 pick(checkpoints), checkpoint_minutes, progress, f"{desc} (from epoch {first})",
-                                 engine, pick(runs))
-        return _in_groups(firsts, train_group)
-    first = firsts[0]
+    states, first = _resume_group(checkpoints, engine, start_epoch) if checkpoints else ([None] * n, start_epoch)
     histories = [[] for _ in range(n)]
     for i, s in enumerate(states):
         if s is not None: histories[i], _ = _restore(s, models[i], batches[i])
@@ -265,15 +291,20 @@ def train_batched(models: list,                 # N networks of the same archite
         t0 = time.time()
         _set_lr(opt, epoch, cfg)
         losses, accs = _batched_epoch(step_model, opt, masked, batches, cfg, engine)
+        for i, loss in enumerate(losses): _check_loss(loss, epoch, cfg, run=i)
         rows = _run_rows(epoch, cfg, losses, accs, (time.time() - t0) / n, stacked, models, tests, batches, engine)
         for history, row in zip(histories, rows): history.append(row)
         test_acc = sum(r["test_acc"] for r in rows) / n if "test_acc" in rows[0] else None
         bar.set_postfix(**_postfix(sum(losses) / n, test_acc))
         done = epoch + 1
         if on_epoch is not None: on_epoch(done, stacked, runs)
-        if checkpoints is not None and _save_due(done, cfg, last_save, checkpoint_minutes):
-            _save_runs(done, stacked, opt, models, batches, histories, checkpoints, cfg)
+        last = keep_last and done == cfg.epochs
+        if checkpoints is not None and (last or _save_due(done, cfg, last_save, checkpoint_minutes)):
+            for i in runs: _check_weights(stacked.state(i), epoch, cfg, run=i)
+            _save_group([_run_state(i, done, stacked, opt, models, batches, histories, cfg) for i in runs],
+                        checkpoints)
             last_save = time.time()
     bar.close()
+    for i in runs: _check_weights(stacked.state(i), cfg.epochs - 1, cfg, run=i)
     for i, m in enumerate(models): stacked.copy_to_(i, m)
     return histories
