@@ -84,14 +84,14 @@ def apply_(self: Mask, model: nn.Module) -> nn.Module:
 
 # %% ../nbs/02_prune.ipynb 20
 @patch
-def save(self: Mask, path):
-    "Save atomically (see `save_atomic`)."
-    save_atomic({k: v.cpu() for k, v in self.items()}, path, "mask")
+def save(self: Mask, path) -> str:
+    "Save atomically (see `save_atomic`); returns the content's checksum."
+    return save_atomic({k: v.cpu() for k, v in self.items()}, path, "mask")
 
 @patch(cls_method=True)
-def load(cls: Mask, path) -> "Mask":
-    "Load a mask saved with `Mask.save`."
-    data = load_checked(path, "mask")
+def load(cls: Mask, path, fix: str|None = None) -> "Mask":
+    "Load a mask saved with `Mask.save` (`fix`: what to do if it is damaged, see `load_checked`)."
+    data = load_checked(path, "mask", fix=fix)
     if not isinstance(data, dict): raise CheckpointError(f"{path} holds no mask.")
     return cls(data)
 

@@ -5,11 +5,11 @@
 # %% auto 0
 __all__ = ['STREAMS', 'START_MASK', 'RESULT_COLUMNS', 'IMPConfig', 'stream_seed', 'fingerprint', 'as_data', 'choose_subset',
            'pack_state', 'unpack_state', 'build_model', 'initial_network', 'prunable_mask', 'read_start_mask',
-           'round_zero_mask', 'git_commit', 'provenance', 'config_record', 'default_out', 'results_table', 'Run',
-           'as_run']
+           'round_zero_mask', 'git_commit', 'provenance', 'config_record', 'redo_from', 'default_out', 'results_table',
+           'Run', 'as_run']
 
 # %% ../nbs/04_rundir.ipynb 2
-import copy, fnmatch, hashlib, json, platform, subprocess
+import copy, fnmatch, hashlib, json, platform, subprocess, typing
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 
@@ -21,12 +21,13 @@ from .data import (ImageData, load_dataset, subset_indices, long_tail_counts, cl
                                      train_stats)
 from .models import get_model, load_backbone, ARCHS, STEMS
 from .augment import policy_name
-from .files import (save_atomic, load_checked, write_json_atomic, CheckpointError, round_dir,
-                                      rounds_done, CONFIG, SUBSET, REWIND, MASK, WEIGHTS, HISTORY, METRICS,
-                                      CHECKPOINT)
+from .files import (save_atomic, load_checked, write_json_atomic, read_json, content_checksum,
+                                      CheckpointError, round_dir, rounds_done, CONFIG, SUBSET, REWIND, MASK, WEIGHTS,
+                                      HISTORY, METRICS, CHECKPOINT, LOCK)
 from .prune import Mask, PRUNERS, prunable_names
 from .scores import AT_INIT
-from .train import TrainConfig, Engine, device_name
+from .train import TrainConfig, Engine, device_name, whole_number, finite_number
+from .batched import _previous
 
 # %% ../nbs/04_rundir.ipynb 5
 @dataclass
@@ -69,8 +70,9 @@ class IMPConfig:
 
     def __post_init__(self):
         if isinstance(self.keep_dense, str): self.keep_dense = [self.keep_dense]
-        _check_pruning(self)
         self.augment = policy_name(self.augment)   # its canonical name; an unknown one is refused
+        _check_types(self)
+        _check_pruning(self)
         _check_training(self)
         self.train_config()   # validates the recipe
 
@@ -120,7 +122,26 @@ def _check_training(cfg: IMPConfig):
     _need(cfg.init or not cfg.init_stem,
           "init_stem=True loads a checkpoint's stem: give the checkpoint too, init='path/to/checkpoint.pt'.")
 
-# %% ../nbs/04_rundir.ipynb 13
+# %% ../nbs/04_rundir.ipynb 9
+_KINDS = {int: (whole_number, "a whole number"), float: (finite_number, "a number"),
+          bool: (lambda v: isinstance(v, bool), "True or False"), str: (lambda v: isinstance(v, str), "a string"),
+          list: (lambda v: isinstance(v, list), "a list"), dict: (lambda v: isinstance(v, dict), "a dict")}
+"What each annotated type of `IMPConfig` accepts, and how a message names it."
+
+def _check_types(cfg: IMPConfig):
+    "Refuse a field whose value is not of its type (`per_class='10'`, `rounds=True`, `lr=inf`); numpy numbers → Python."
+    hints = typing.get_type_hints(IMPConfig)
+    for f in fields(cfg):
+        value, kinds = getattr(cfg, f.name), typing.get_args(hints[f.name]) or (hints[f.name],)
+        if value is None and type(None) in kinds: continue
+        kinds = [k for k in kinds if k is not type(None)]
+        if not any(_KINDS[k][0](value) for k in kinds):
+            words = " or ".join(_KINDS[k][1] for k in kinds) + (" or None" if f.default is None else "")
+            raise ValueError(f"{f.name}={value!r}: expected {words}.")
+        if int in kinds: setattr(cfg, f.name, int(value))              # numpy's int64 would not go into JSON
+        elif float in kinds and not isinstance(value, int): setattr(cfg, f.name, float(value))
+
+# %% ../nbs/04_rundir.ipynb 14
 # offset of each purpose inside the run seed's block of 1000: rounds take 200 seeds, every other purpose 100
 STREAMS = {"round": 0, "at_init": 200, "lmc_a": 300, "lmc_b": 400, "finetune": 500, "random_mask": 600,
            "reinit": 700}
@@ -133,7 +154,7 @@ def stream_seed(run_seed: int, purpose: str, round_number: int = 0) -> int:
         raise ValueError(f"round {round_number}: the {purpose!r} seeds serve rounds 0 to {width - 1}.")
     return run_seed * 1000 + STREAMS[purpose] + round_number
 
-# %% ../nbs/04_rundir.ipynb 16
+# %% ../nbs/04_rundir.ipynb 17
 def fingerprint(data: ImageData) -> str:
     "A short hash of a dataset's images and labels."
     digest = hashlib.sha1()
@@ -143,7 +164,7 @@ def fingerprint(data: ImageData) -> str:
         digest.update(tensor.contiguous().numpy().tobytes())
     return digest.hexdigest()[:16]
 
-# %% ../nbs/04_rundir.ipynb 19
+# %% ../nbs/04_rundir.ipynb 20
 def as_data(data) -> ImageData:
     "`data` as an ImageData: an ImageData, or a tuple (x_train, y_train[, x_test, y_test])."
     if isinstance(data, ImageData): return data
@@ -151,7 +172,7 @@ def as_data(data) -> ImageData:
     raise TypeError("data: expected ImageData(x_train, y_train, x_test, y_test) "
                     "or a tuple (x_train, y_train, x_test, y_test).")
 
-# %% ../nbs/04_rundir.ipynb 22
+# %% ../nbs/04_rundir.ipynb 23
 def _subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
     "The training indices `cfg` asks for, drawn from its seed."
     labels, n_classes = data.y_train, data.num_classes
@@ -168,7 +189,7 @@ def _subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
     return subset_indices(labels, per_class=cfg.per_class, fraction=cfg.fraction, num_classes=n_classes,
                           seed=cfg.seed)
 
-# %% ../nbs/04_rundir.ipynb 25
+# %% ../nbs/04_rundir.ipynb 26
 def choose_subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
     "The training indices the config asks for; refused where they would leave no test images."
     if len(data.x_train) == 0:
@@ -180,7 +201,7 @@ def choose_subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
                          "every image. Choose a smaller per_class=, or fraction= below 1.")
     return picked
 
-# %% ../nbs/04_rundir.ipynb 29
+# %% ../nbs/04_rundir.ipynb 30
 def pack_state(state: dict, mask: Mask) -> dict:
     "A state dict with masked weights stored as their surviving values only."
     return {"dense": {k: v.cpu() for k, v in state.items() if k not in mask},
@@ -195,11 +216,11 @@ def unpack_state(packed: dict, mask: Mask) -> dict:
         state[k] = weight
     return state
 
-# %% ../nbs/04_rundir.ipynb 32
-def _read_subset_file(out) -> dict: return json.loads((Path(out) / SUBSET).read_text())
+# %% ../nbs/04_rundir.ipynb 33
+def _read_subset_file(out) -> dict: return read_json(Path(out) / SUBSET)
 def _read_subset(out) -> torch.Tensor: return torch.tensor(_read_subset_file(out)["train"])
 
-# %% ../nbs/04_rundir.ipynb 33
+# %% ../nbs/04_rundir.ipynb 34
 def _write_subset(out: Path, data: ImageData, picked: torch.Tensor,
                   y_train: torch.Tensor,   # the labels of the picked images
                   y_test: torch.Tensor):
@@ -210,7 +231,7 @@ def _write_subset(out: Path, data: ImageData, picked: torch.Tensor,
               "chance": float(torch.bincount(y_test).max()) / len(y_test)}   # the majority class's share
     write_json_atomic(record, Path(out) / SUBSET)
 
-# %% ../nbs/04_rundir.ipynb 36
+# %% ../nbs/04_rundir.ipynb 37
 def build_model(cfg: IMPConfig, data: ImageData, device="cpu"):
     "A fresh network for `cfg` and `data`, initialised from the global RNG."
     stem = data.stem if cfg.stem == "auto" else cfg.stem
@@ -223,14 +244,14 @@ def _seeded_model(cfg: IMPConfig, data: ImageData, seed: int, device="cpu"):
         torch.manual_seed(seed)
         return build_model(cfg, data, device)
 
-# %% ../nbs/04_rundir.ipynb 39
+# %% ../nbs/04_rundir.ipynb 40
 def initial_network(cfg: IMPConfig, data: ImageData, device="cpu") -> tuple:
     "The run's initial network (its seed; `init`'s backbone loaded), and what `load_backbone` reported (or None)."
     model = _seeded_model(cfg, data, cfg.seed, device)
     loaded = load_backbone(model, cfg.init, stem=cfg.init_stem) if cfg.init else None
     return model, loaded
 
-# %% ../nbs/04_rundir.ipynb 42
+# %% ../nbs/04_rundir.ipynb 43
 def _matches(name: str, patterns) -> bool:
     "Whether a weight's name, or its layer's (without `.weight`), matches one of `patterns` (fnmatch)."
     return any(fnmatch.fnmatchcase(n, p) for p in patterns for n in (name, name.removesuffix(".weight")))
@@ -245,7 +266,7 @@ def prunable_mask(cfg: IMPConfig, model) -> Mask:
     _need(len(mask) > 0, f"keep_dense={cfg.keep_dense}: every prunable layer is kept dense, nothing is left to prune.")
     return mask
 
-# %% ../nbs/04_rundir.ipynb 45
+# %% ../nbs/04_rundir.ipynb 46
 START_MASK = "start_mask.json"
 
 def _round_folder_mask(folder: Path, source) -> tuple[Mask, dict]:
@@ -258,7 +279,7 @@ def _round_folder_mask(folder: Path, source) -> tuple[Mask, dict]:
         origin["config"] = json.loads((folder.parent / CONFIG).read_text())["config"]
     return Mask.load(folder / MASK), origin
 
-# %% ../nbs/04_rundir.ipynb 46
+# %% ../nbs/04_rundir.ipynb 47
 def read_start_mask(source) -> tuple[Mask, dict]:
     "The mask `start_mask=` names (a mask file, a run's round folder, a ticket file), and where it came from."
     path = Path(source)
@@ -274,7 +295,7 @@ def read_start_mask(source) -> tuple[Mask, dict]:
     return Mask(ticket["mask"]), {"kind": "ticket", "file": str(path.resolve()), "round": ticket["round"],
                                   "config": ticket["config"]}
 
-# %% ../nbs/04_rundir.ipynb 47
+# %% ../nbs/04_rundir.ipynb 48
 def round_zero_mask(cfg: IMPConfig, model) -> tuple[Mask, dict|None]:
     "Round 0's mask (`prunable_mask`, or the `start_mask` checked against it), and the start mask's origin."
     mask = prunable_mask(cfg, model)
@@ -288,10 +309,10 @@ def round_zero_mask(cfg: IMPConfig, model) -> tuple[Mask, dict|None]:
     origin["density"] = start.density
     return Mask({k: start[k] for k in mask}), origin
 
-# %% ../nbs/04_rundir.ipynb 50
+# %% ../nbs/04_rundir.ipynb 51
 def _save_round(folder: Path, model, mask: Mask, history: list, train_cfg: TrainConfig, engine: Engine,
                 seconds: float, **extra) -> dict:
-    "Write weights, history and (last) metrics.json into `folder`; returns the metrics."
+    "Write weights, history and (last) metrics.json into `folder`, with the checksums of mask and weights."
     last = history[-1]
     metrics = {**extra, "test_acc": last["test_acc"], "test_loss": last["test_loss"],
                "train_acc": last["train_acc"], "train_loss": last["loss"],
@@ -302,13 +323,14 @@ def _save_round(folder: Path, model, mask: Mask, history: list, train_cfg: Train
     if train_cfg.eval_every:
         metrics["best_epoch_test_acc_chosen_on_test"] = max(h["test_acc"] for h in history if "test_acc" in h)
     weights = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    save_atomic(pack_state(weights, mask), folder / WEIGHTS, "weights")
+    metrics["weights_checksum"] = save_atomic(pack_state(weights, mask), folder / WEIGHTS, "weights")
+    metrics["mask_checksum"] = content_checksum({k: v.cpu() for k, v in mask.items()})
     write_json_atomic(history, folder / HISTORY)
     write_json_atomic(metrics, folder / METRICS)      # done from here on
-    (folder / CHECKPOINT).unlink(missing_ok=True)
+    for checkpoint in (folder / CHECKPOINT, _previous(folder / CHECKPOINT)): checkpoint.unlink(missing_ok=True)
     return metrics
 
-# %% ../nbs/04_rundir.ipynb 52
+# %% ../nbs/04_rundir.ipynb 53
 def git_commit() -> str|None:
     "HEAD of the package's checkout ('…-dirty' with uncommitted changes); None when installed from a wheel."
     import data_efficient_lth
@@ -323,14 +345,14 @@ def git_commit() -> str|None:
     if head.returncode != 0: return None
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
-# %% ../nbs/04_rundir.ipynb 54
+# %% ../nbs/04_rundir.ipynb 55
 def provenance(engine: Engine) -> dict:
     "What a run is made with: package, torch and Python versions, the device and its engine, the git commit."
     from data_efficient_lth import __version__
     return {"package_version": __version__, "torch": torch.__version__, "python": platform.python_version(),
             "device": device_name(engine.dev), "engine": engine.describe(), "git_commit": git_commit()}
 
-# %% ../nbs/04_rundir.ipynb 57
+# %% ../nbs/04_rundir.ipynb 58
 def config_record(old: dict, cfg: IMPConfig, made_by: dict) -> dict:
     "config.json's content: the configuration, what made the run, and each other environment that continued it."
     record = {"config": cfg.to_json(), "package": "data_efficient_lth",
@@ -340,7 +362,7 @@ def config_record(old: dict, cfg: IMPConfig, made_by: dict) -> dict:
         record["continued_by"].append(made_by)
     return record
 
-# %% ../nbs/04_rundir.ipynb 60
+# %% ../nbs/04_rundir.ipynb 61
 def _saved_config(config_file: Path) -> tuple[dict, dict]:
     "config.json's record, and its configuration in today's form."
     try:
@@ -363,20 +385,27 @@ def _refuse_other_config(out: Path, saved: dict, new: dict):
                          ". Nothing was changed. Use another out= for this configuration, "
                          f"or delete {out} to start over.")
 
-# %% ../nbs/04_rundir.ipynb 63
-def _claim_empty(out: Path):
-    "Refuse a directory that holds anything but a half-written config.json; remove that."
-    if not (out.exists() and any(out.iterdir())): return
-    # what a run killed while writing its config.json left
-    half_written = [p for p in out.glob(f".{CONFIG}.*.tmp") if p.is_file()]
-    held = sorted(p.name for p in out.iterdir() if p not in half_written)
+# %% ../nbs/04_rundir.ipynb 64
+def _leftovers(out: Path) -> list[Path]:
+    "What a run killed while writing its config.json leaves, and the writer lock: all a new run may find."
+    return [p for p in out.glob(f".{CONFIG}.*.tmp") if p.is_file()] + [out / LOCK]
+
+def _refuse_foreign(out: Path):
+    "Refuse a file, or a directory that holds anything a run did not leave; reads only."
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out={str(out)!r} is a file, not a folder: choose a folder for the run.")
+    held = sorted(p.name for p in out.iterdir() if p not in _leftovers(out)) if out.exists() else []
     if held:
         raise ValueError(f"{out} exists and is not a data_efficient_lth run directory "
                          f"(it holds {', '.join(held[:5])}). "
                          "Nothing was changed: choose a new or empty directory for out=.")
-    for p in half_written: p.unlink()      # nothing of that run was kept: start it afresh
 
-# %% ../nbs/04_rundir.ipynb 65
+def _claim_empty(out: Path):
+    "Refuse a directory that holds anything but a half-written config.json (and the lock); remove that."
+    _refuse_foreign(out)
+    for p in _leftovers(out)[:-1]: p.unlink()      # nothing of that run was kept: start it afresh
+
+# %% ../nbs/04_rundir.ipynb 66
 def _check_out(out: Path, cfg: IMPConfig, made_by: dict):
     "Refuse a directory that is not this run's; write or update its config.json (`made_by`: see `provenance`)."
     config_file, old, saved, new = out / CONFIG, {}, None, cfg.to_json()
@@ -390,14 +419,24 @@ def _check_out(out: Path, cfg: IMPConfig, made_by: dict):
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(record, config_file)
 
-# %% ../nbs/04_rundir.ipynb 68
+# %% ../nbs/04_rundir.ipynb 69
+def redo_from(out, r: int, also: tuple = ()) -> str:
+    "The advice to delete round `r` and every later round folder (and `also`), then run again."
+    folders = sorted((p for p in Path(out).glob("round_*") if int(p.name[len("round_"):]) >= r),
+                     key=lambda p: int(p.name[len("round_"):]))
+    names = [*also, *(p.name for p in folders)]
+    kept = f" (rounds 0 to {r - 1} are kept)" if r > 0 else ""
+    return (f"Delete {', '.join(names)} in {out}, then run the same command again: they are computed "
+            f"again{kept}.")
+
+# %% ../nbs/04_rundir.ipynb 72
 def default_out(cfg: IMPConfig) -> Path:
     "runs/<dataset>-<subset>-<arch>-<stem>-<prune>-seed<seed>: a readable default name."
     subset = f"k{cfg.per_class}" if cfg.per_class else f"f{cfg.fraction}" if cfg.fraction else "all"
     if cfg.imbalance: subset += f"-lt{cfg.imbalance}{cfg.profile}"
     return Path("runs") / f"{cfg.dataset}-{subset}-{cfg.arch}-{cfg.stem}-{cfg.prune}-seed{cfg.seed}"
 
-# %% ../nbs/04_rundir.ipynb 71
+# %% ../nbs/04_rundir.ipynb 75
 RESULT_COLUMNS = {   # metrics.json key: (column name for reading, scale, decimals)
     "remaining": ("remaining %", 1, 1), "density": ("density %", 1, 1), "test_acc": ("test acc %", 100, 2),
     "best_epoch_test_acc_chosen_on_test": ("best epoch's test acc % (chosen on test)", 100, 2),
@@ -414,7 +453,7 @@ def results_table(results: pd.DataFrame) -> pd.DataFrame:
     if "epochs" in table: table["epochs"] = table["epochs"].astype(int)
     return table
 
-# %% ../nbs/04_rundir.ipynb 74
+# %% ../nbs/04_rundir.ipynb 78
 class Run:
     "An IMP run directory: its config, results, masks, weights and tickets."
     def __init__(self, path, data: ImageData|None = None, root=None):   # root: where an on-disk dataset lives
@@ -422,8 +461,8 @@ class Run:
         config_file = self.dir / CONFIG
         if not config_file.exists():
             raise FileNotFoundError(f"{self.dir} is not an IMP run directory (no config.json).")
-        self.config = IMPConfig(**json.loads(config_file.read_text())["config"])
-        self._data, self._ready = data, False
+        self.config = IMPConfig(**read_json(config_file)["config"])
+        self._data, self._ready = as_data(data) if data is not None else None, False
 
     @property
     def rounds_done(self) -> list[int]:
@@ -432,7 +471,7 @@ class Run:
 
     def __repr__(self): return f"Run({str(self.dir)!r}, rounds done {self.rounds_done}, {self.config.dataset})"
 
-# %% ../nbs/04_rundir.ipynb 77
+# %% ../nbs/04_rundir.ipynb 81
 def _named_data(cfg: IMPConfig, root=None) -> ImageData:
     "The registered dataset `cfg` names, with its options."
     return load_dataset(cfg.dataset, root=root, **(cfg.dataset_kwargs or {}))
@@ -460,16 +499,23 @@ def new_model(self: Run, device="cpu"):
     "A fresh network of the run's shape, initialised from the global RNG."
     return build_model(self.config, self.data(), device)
 
-# %% ../nbs/04_rundir.ipynb 80
+# %% ../nbs/04_rundir.ipynb 84
+_METRIC_KEYS = ("round", "remaining", "test_acc")
+
 @patch
 def metrics(self: Run, r: int) -> dict:
-    "Round `r`'s results, as its metrics.json holds them."
-    return json.loads((round_dir(self.dir, r) / METRICS).read_text())
+    "Round `r`'s results, as its metrics.json holds them (checked: readable, with its round, density and accuracy)."
+    path = round_dir(self.dir, r) / METRICS
+    record = read_json(path, fix=redo_from(self.dir, r))
+    missing = [k for k in _METRIC_KEYS if not isinstance(record, dict) or k not in record]
+    if missing:
+        raise CheckpointError(f"{path} is damaged: it lacks {', '.join(missing)}. {redo_from(self.dir, r)}")
+    return record
 
 @patch
 def history(self: Run, r: int) -> pd.DataFrame:
     "Per-epoch training history of round `r`."
-    return pd.DataFrame(json.loads((round_dir(self.dir, r) / HISTORY).read_text()))
+    return pd.DataFrame(read_json(round_dir(self.dir, r) / HISTORY, fix=redo_from(self.dir, r)))
 
 @patch
 def mask(self: Run, r: int) -> Mask: return Mask.load(round_dir(self.dir, r) / MASK)
@@ -487,7 +533,7 @@ def subset(self: Run) -> torch.Tensor:
     "Indices of the training images in the dataset's training pool."
     return _read_subset(self.dir)
 
-# %% ../nbs/04_rundir.ipynb 83
+# %% ../nbs/04_rundir.ipynb 89
 @patch(as_prop=True)
 def results(self: Run) -> pd.DataFrame:
     "One row per finished round."
@@ -499,7 +545,7 @@ def table(self: Run) -> pd.DataFrame:
     "`results` for reading: percentages, rounded, named columns (what `dlth show` prints)."
     return results_table(self.results)
 
-# %% ../nbs/04_rundir.ipynb 86
+# %% ../nbs/04_rundir.ipynb 92
 @patch
 def model(self: Run, r: int, device="cpu"):
     "The trained network of round `r` (round 0: dense)."
@@ -520,13 +566,13 @@ def ticket(self: Run, r: int, device="cpu"):
     model.load_state_dict(self.start_state())
     return self.mask(r).apply_(model)
 
-# %% ../nbs/04_rundir.ipynb 87
+# %% ../nbs/04_rundir.ipynb 93
 @patch
 def initial_model(self: Run, device="cpu"):
     "The run's network before any training: round 0's start (see `initial_network`)."
     return initial_network(self.config, self.data(), device)[0]
 
-# %% ../nbs/04_rundir.ipynb 90
+# %% ../nbs/04_rundir.ipynb 96
 @patch
 def best(self: Run) -> pd.Series|None:
     "The pruned round (≥ 1) with the highest final test accuracy; chosen on the test set."
@@ -545,7 +591,7 @@ def dense_learned(self: Run) -> bool:
     chance = self.chance()
     return self.metrics(0)["test_acc"] >= chance + (1 - chance) / 10
 
-# %% ../nbs/04_rundir.ipynb 91
+# %% ../nbs/04_rundir.ipynb 97
 @patch
 def verdict(self: Run) -> str:
     "One line: dense vs the best ticket (no gain where the dense network did not learn)."
@@ -567,7 +613,7 @@ def verdict(self: Run) -> str:
             f"at {best['remaining']:.1f}% of conv weights remaining (round {best.name}; chosen on the test set) "
             f"· {gain:+.1f} points")
 
-# %% ../nbs/04_rundir.ipynb 94
+# %% ../nbs/04_rundir.ipynb 100
 def as_run(run_or_path, data=None, root=None, round: int|None = None) -> Run:
     "The `Run` of a run or its directory; with `round`, refused unless that round is finished."
     if isinstance(run_or_path, Run): the_run = run_or_path
