@@ -15,14 +15,20 @@ import torch
 
 from .data import split
 from .models import matched_width, count_params
-from .files import METRICS, MASK, BRANCHES, FINETUNE, CHECKPOINT
+from .files import (METRICS, MASK, BRANCHES, FINETUNE, CHECKPOINT, read_json, writer_lock,
+                                      remove_orphans)
 from .prune import Mask, keep_highest
 from .scores import AT_INIT, at_init_mask
-from .train import TrainConfig, Engine, train
+from .train import TrainConfig, Engine, train, Diverged
 from .rundir import Run, as_run, stream_seed, _save_round, _seeded_model
 from .imp import run, pruning_batch, _engine, _batches, _conv_density
 
 # %% ../nbs/04b_baselines.ipynb 5
+def _again(folder: Path) -> str:
+    "What to do about a damaged file of a branch: it is trained again."
+    return f"Delete {folder} and ask for it again: this branch is trained again."
+
+# %% ../nbs/04b_baselines.ipynb 6
 def train_branch(the_run: Run,                 # the finished run the branch grows from
                  folder: Path,                 # where the branch writes its weights, history and metrics
                  make_model,                   # () -> the network to train, on `engine`'s device, mask applied
@@ -33,18 +39,21 @@ def train_branch(the_run: Run,                 # the finished run the branch gro
                  progress: bool = True,
                  desc: str = "branch",
                  **extra) -> dict:             # written into metrics.json beside the results
-    "Train a branch of `the_run` into `folder` (or read it back there); its metrics."
-    if (folder / METRICS).exists(): return json.loads((folder / METRICS).read_text())
-    data = the_run.data()
-    x_train, y_train, x_test, y_test = split(data, the_run.subset)
-    test = (x_test.to(engine.dev), y_test.to(engine.dev))
-    model = make_model()
-    started = time.time()
-    history = train(model, _batches(data, x_train, y_train, train_cfg, seed, engine), train_cfg, test=test,
-                    mask=mask, checkpoint=folder / CHECKPOINT, progress=progress, desc=desc, engine=engine)
-    return _save_round(folder, model, mask, history, train_cfg, engine, time.time() - started, **extra)
+    "Train a branch of `the_run` into `folder` (or read it back there), its writer lock held; its metrics."
+    with writer_lock(folder):
+        remove_orphans(folder)                     # what a killed write left: no live writer owns it now
+        if (folder / METRICS).exists(): return read_json(folder / METRICS, fix=_again(folder))
+        data = the_run.data()
+        x_train, y_train, x_test, y_test = split(data, the_run.subset)
+        test = (x_test.to(engine.dev), y_test.to(engine.dev))
+        model = make_model()
+        started = time.time()
+        try: history = train(model, _batches(data, x_train, y_train, train_cfg, seed, engine), train_cfg, test=test,
+                             mask=mask, checkpoint=folder / CHECKPOINT, progress=progress, desc=desc, engine=engine)
+        except Diverged as e: raise Diverged(f"{folder}: {e}") from None
+        return _save_round(folder, model, mask, history, train_cfg, engine, time.time() - started, **extra)
 
-# %% ../nbs/04b_baselines.ipynb 9
+# %% ../nbs/04b_baselines.ipynb 10
 def finetune(run_or_path,               # a `Run` or its directory
              round: int,                # whose mask to use
              epochs: int|None = None,   # default: the run's epochs
@@ -61,7 +70,7 @@ def finetune(run_or_path,               # a `Run` or its directory
                         f"fine-tune round {round} (lr {lr:g})",
                         round=round, lr=lr, remaining=the_run.metrics(round)["remaining"])
 
-# %% ../nbs/04b_baselines.ipynb 14
+# %% ../nbs/04b_baselines.ipynb 15
 def reinit(run_or_path,
            round: int,
            seed: int|None = None,   # seed of the fresh weights; default: the run's seed + 1
@@ -78,13 +87,13 @@ def reinit(run_or_path,
                         round=round, init_seed=seed, remaining=the_run.metrics(round)["remaining"],
                         baseline="reinit")
 
-# %% ../nbs/04b_baselines.ipynb 15
+# %% ../nbs/04b_baselines.ipynb 16
 def ticket_params(rn: Run, round: int) -> int:
     "Parameters round `round`'s network keeps: every parameter minus the pruned weights."
     model, mask = rn.new_model(), rn.mask(round)
     return count_params(model) - sum(int((~v).sum()) for v in mask.values())
 
-# %% ../nbs/04b_baselines.ipynb 18
+# %% ../nbs/04b_baselines.ipynb 19
 def small_dense(run_or_path, round: int, data=None, root=None, device="auto", engine: Engine|None = None,
                 progress: bool = True, log=print) -> Run:
     "A dense network with as many parameters as round `round`'s ticket, trained like round 0; its `Run`."
@@ -103,7 +112,7 @@ def small_dense(run_or_path, round: int, data=None, root=None, device="auto", en
                data=run_data if cfg.dataset == "custom" else None, root=root, device=device, engine=engine,
                progress=progress, log=log, **over)
 
-# %% ../nbs/04b_baselines.ipynb 22
+# %% ../nbs/04b_baselines.ipynb 23
 AT_INIT_METHODS = (*AT_INIT, "random")
 "What `at_init` trains: the scores of `scores.AT_INIT`, and a random mask."
 
@@ -112,7 +121,7 @@ def _branch_keep(the_run: Run, r: int):
     mask = the_run.mask(r)
     return {k: int(v.sum()) for k, v in mask.items()} if the_run.config.layerwise else mask.n_unpruned
 
-# %% ../nbs/04b_baselines.ipynb 23
+# %% ../nbs/04b_baselines.ipynb 24
 def mask_at_init(the_run: Run, method: str, r: int, engine: Engine) -> Mask:
     "The mask `method` chooses at initialisation with as many weights as round `r`'s ticket, over round 0's layers."
     cfg, first, keep = the_run.config, the_run.mask(0), _branch_keep(the_run, r)
@@ -124,22 +133,24 @@ def mask_at_init(the_run: Run, method: str, r: int, engine: Engine) -> Mask:
     x, y = pruning_batch(data, x_train, y_train, cfg, engine)
     return at_init_mask(method, the_run.initial_model(engine.dev), first, keep, x, y)
 
-# %% ../nbs/04b_baselines.ipynb 24
+# %% ../nbs/04b_baselines.ipynb 25
 def _at_init_branch(the_run: Run, method: str, r: int, engine: Engine, progress: bool) -> dict:
     "Round `r`'s branch of `method`: its mask (saved first: SynFlow's takes a while) trained from the initial weights."
     folder = the_run.dir / BRANCHES / f"{method}-round_{r:02d}"
-    if (folder / METRICS).exists(): return json.loads((folder / METRICS).read_text())
-    if (folder / MASK).exists(): mask = Mask.load(folder / MASK)
-    else:
-        mask = mask_at_init(the_run, method, r, engine)
-        mask.save(folder / MASK)
-    start = mask.apply_(the_run.initial_model(engine.dev))      # built once: trained, and named for the density
-    return train_branch(the_run, folder, lambda: start, mask, the_run.config.train_config(),
-                        stream_seed(the_run.config.seed, "at_init", r), engine, progress,
-                        f"{method} at init, round {r}", round=r, baseline=method,
-                        remaining=100 * _conv_density(mask, start), density=100 * mask.density)
+    with writer_lock(folder):
+        remove_orphans(folder)                     # what a killed write left: no live writer owns it now
+        if (folder / METRICS).exists(): return read_json(folder / METRICS, fix=_again(folder))
+        if (folder / MASK).exists(): mask = Mask.load(folder / MASK, fix=_again(folder))
+        else:
+            mask = mask_at_init(the_run, method, r, engine)
+            mask.save(folder / MASK)
+        start = mask.apply_(the_run.initial_model(engine.dev))      # built once: trained, and named for the density
+        return train_branch(the_run, folder, lambda: start, mask, the_run.config.train_config(),
+                            stream_seed(the_run.config.seed, "at_init", r), engine, progress,
+                            f"{method} at init, round {r}", round=r, baseline=method,
+                            remaining=100 * _conv_density(mask, start), density=100 * mask.density)
 
-# %% ../nbs/04b_baselines.ipynb 25
+# %% ../nbs/04b_baselines.ipynb 26
 def at_init(run_or_path,
             method: str,                  # "snip", "grasp", "synflow" or "random"
             rounds: list[int]|None = None,  # the rounds whose densities to match; default: every finished pruned one
@@ -158,11 +169,11 @@ def at_init(run_or_path,
     rows = [_at_init_branch(the_run, method, r, engine, progress) for r in rounds]
     return pd.DataFrame(rows).set_index("round")
 
-# %% ../nbs/04b_baselines.ipynb 31
+# %% ../nbs/04b_baselines.ipynb 34
 def branch_results(run_or_path) -> pd.DataFrame:
     "One row per finished branch of the run (reinit, at init): its kind (`baseline`), round and metrics."
     the_run = as_run(run_or_path)
-    rows = [json.loads(p.read_text()) for p in sorted((the_run.dir / BRANCHES).glob(f"*/{METRICS}"))]
+    rows = [read_json(p, fix=_again(p.parent)) for p in sorted((the_run.dir / BRANCHES).glob(f"*/{METRICS}"))]
     return pd.DataFrame([row for row in rows if "baseline" in row])
 
 def compare(run_or_path) -> pd.DataFrame:

@@ -16,13 +16,13 @@ import torch
 from torch import nn
 
 from .data import split, normalize, to_float
-from .files import (save_atomic, load_checked, write_json_atomic, REWIND, METRICS, WEIGHTS,
-                                      CHECKPOINT)
+from .files import (save_atomic, load_checked, write_json_atomic, read_json, writer_lock,
+                                      remove_orphans, REWIND, METRICS, WEIGHTS, CHECKPOINT)
 from .models import DualBatchNorm2d
 from .prune import Mask
-from .train import Engine, train, evaluate
+from .train import Engine, train, evaluate, Diverged
 from .rundir import IMPConfig, Run, as_run, stream_seed, unpack_state, _save_round, _seeded_model
-from .imp import _engine, _batches, _cpu_copy
+from .imp import _engine, _batches, _cpu_copy, retrace_round_zero
 
 # %% ../nbs/04d_lmc.ipynb 7
 LMC = "lmc"                                 # the run's folder of linear mode connectivity results
@@ -48,25 +48,13 @@ def _check_request(cfg: IMPConfig, round: int, rewind_epochs, points: int, bn: s
     for purpose in streams: stream_seed(cfg.seed, purpose, round)     # refuses rounds past the stream's 100
     return sorted({operator.index(k) for k in epochs})
 
-# %% ../nbs/04d_lmc.ipynb 11
-class _Reached(Exception):
-    "Raised from `train`'s on_epoch to stop retracing round 0 once the last epoch asked for is reached."
-
-def _retrace(the_run: Run, last: int, engine: Engine, on_epoch):
-    "Retrace round 0's training from the run's initial network for `last` epochs, `on_epoch(done, model)` after each."
-    cfg, data = the_run.config, the_run.data()
-    x_train, y_train, _, _ = split(data, the_run.subset)
-    train_cfg = cfg.train_config()
-    batches = _batches(data, x_train, y_train, train_cfg, stream_seed(cfg.seed, "round", 0), engine)
-    def step(done, model):
-        on_epoch(done, model)
-        if done >= last: raise _Reached
-    try: train(the_run.initial_model(engine.dev), batches, train_cfg, mask=the_run.mask(0), on_epoch=step,
-               progress=False, desc="retracing round 0", engine=engine)
-    except _Reached: pass
-
-# %% ../nbs/04d_lmc.ipynb 14
+# %% ../nbs/04d_lmc.ipynb 13
 def _dense_file(the_run: Run, epoch: int) -> Path: return the_run.dir / LMC / f"dense_epoch_{epoch:02d}.pt"
+
+def _redo_dense(the_run: Run, epoch: int) -> str:
+    "What to delete when a retraced dense state is damaged: it, and every pair of copies trained from it."
+    return (f"Delete it and every {LMC}/round_*/rewind_{epoch:02d}* folder of {the_run.dir}, then ask again: they are "
+            "computed again.")
 
 def dense_states(the_run: Run, epochs: list[int], engine: Engine) -> dict[int, dict]:
     "Round 0's dense weights after each of `epochs` epochs: initial, the run's rewind.pt, or retraced once and kept."
@@ -77,42 +65,48 @@ def dense_states(the_run: Run, epochs: list[int], engine: Engine) -> dict[int, d
     def keep(done, model):
         if done in missing:
             save_atomic({"epoch": done, "state": _cpu_copy(model.state_dict())}, _dense_file(the_run, done), "rewind")
-    if missing: _retrace(the_run, max(missing), engine, keep)
-    return {k: known[k]() if k in known else load_checked(_dense_file(the_run, k), "rewind")["state"] for k in epochs}
+    if missing: retrace_round_zero(the_run, max(missing), engine, keep)
+    def kept(k): return load_checked(_dense_file(the_run, k), "rewind", fix=_redo_dense(the_run, k))["state"]
+    return {k: known[k]() if k in known else kept(k) for k in epochs}
 
-# %% ../nbs/04d_lmc.ipynb 18
+# %% ../nbs/04d_lmc.ipynb 17
 def _network(the_run: Run, state: dict, device) -> nn.Module:
     "A network of the run's shape holding `state` (the global random state is left alone)."
     model = _seeded_model(the_run.config, the_run.data(), 0, device)
     model.load_state_dict(state)
     return model
 
-# %% ../nbs/04d_lmc.ipynb 19
+# %% ../nbs/04d_lmc.ipynb 18
+def _again(folder: Path) -> str:
+    "What to do about a damaged file of a copy or a path: its folder is computed again."
+    return f"Delete {folder} and ask again: it is computed again."
+
 def _train_copy(the_run: Run, folder: Path, start: dict|None, mask: Mask, start_epoch: int, seed: int,
                 engine: Engine, progress: bool = True, desc: str = "copy") -> dict:
     "Train `mask` × `start` from `start_epoch` to the end of the run's schedule into `folder` (or read it back)."
-    if (folder / METRICS).exists(): return json.loads((folder / METRICS).read_text())
+    if (folder / METRICS).exists(): return read_json(folder / METRICS, fix=_again(folder))
     data, train_cfg = the_run.data(), the_run.config.train_config()
     x_train, y_train, x_test, y_test = split(data, the_run.subset)
     model = mask.apply_(_network(the_run, start, engine.dev))
     started = time.time()
-    history = train(model, _batches(data, x_train, y_train, train_cfg, seed, engine), train_cfg,
-                    test=(x_test.to(engine.dev), y_test.to(engine.dev)), mask=mask, start_epoch=start_epoch,
-                    checkpoint=folder / CHECKPOINT, progress=progress, desc=desc, engine=engine)
+    try: history = train(model, _batches(data, x_train, y_train, train_cfg, seed, engine), train_cfg,
+                         test=(x_test.to(engine.dev), y_test.to(engine.dev)), mask=mask, start_epoch=start_epoch,
+                         checkpoint=folder / CHECKPOINT, progress=progress, desc=desc, engine=engine)
+    except Diverged as e: raise Diverged(f"{folder}: {e}") from None
     return _save_round(folder, model, mask, history, train_cfg, engine, time.time() - started,
                        seed=seed, start_epoch=start_epoch)
 
 def _copy_state(folder: Path, mask: Mask) -> dict:
     "A trained copy's weights."
-    return unpack_state(load_checked(folder / WEIGHTS, "weights"), mask)
+    return unpack_state(load_checked(folder / WEIGHTS, "weights", fix=_again(folder)), mask)
 
-# %% ../nbs/04d_lmc.ipynb 22
+# %% ../nbs/04d_lmc.ipynb 21
 def interpolate_state(a: dict, b: dict, alpha: float) -> dict:
     "The weights `alpha` of the way from state dict `a` to `b` (floating tensors only; integer buffers are `a`'s)."
     if a.keys() != b.keys(): raise ValueError("The two states hold different tensors: not the same network.")
     return {k: torch.lerp(v, b[k].to(v), alpha) if v.is_floating_point() else v.clone() for k, v in a.items()}
 
-# %% ../nbs/04d_lmc.ipynb 25
+# %% ../nbs/04d_lmc.ipynb 24
 def _batch_norms(model: nn.Module) -> list:
     "The BatchNorm layers evaluation uses (AdvProp's auxiliary ones left out)."
     aux = {id(m.aux) for m in model.modules() if isinstance(m, DualBatchNorm2d)}
@@ -133,7 +127,7 @@ def recompute_bn_(model: nn.Module, x: torch.Tensor,   # training images (0–1)
     for bn, momentum in zip(norms, momenta): bn.momentum = momentum
     return model.eval()
 
-# %% ../nbs/04d_lmc.ipynb 28
+# %% ../nbs/04d_lmc.ipynb 27
 def _point(the_run: Run, state: dict, bn: str, x_train: torch.Tensor, test: tuple, engine: Engine) -> dict:
     "Test accuracy and loss of one network on the path (its BatchNorm statistics recomputed if `bn='recompute'`)."
     data, model = the_run.data(), _network(the_run, state, engine.dev)
@@ -152,13 +146,13 @@ def path_accuracies(the_run: Run, a: dict, b: dict, points: int = 11, bn: str = 
     return {"alpha": alphas, "test_acc": [r["test_acc"] for r in results],
             "test_loss": [r["test_loss"] for r in results]}
 
-# %% ../nbs/04d_lmc.ipynb 31
+# %% ../nbs/04d_lmc.ipynb 30
 def error_barrier(test_acc: list[float]) -> float:
     "The largest test error on a path minus the mean of its two ends' errors, in percentage points."
     errors = [100 * (1 - acc) for acc in test_acc]
     return max(errors) - (errors[0] + errors[-1]) / 2
 
-# %% ../nbs/04d_lmc.ipynb 33
+# %% ../nbs/04d_lmc.ipynb 32
 def _rewind_dir(the_run: Run, round: int, epoch: int, streams: tuple = STREAMS_AB) -> Path:
     "The folder of round `round`'s copies from epoch `epoch` (other seed streams: a folder of their own)."
     other = "" if tuple(streams) == STREAMS_AB else "-" + "-".join(streams)
@@ -168,12 +162,13 @@ def _path_file(folder: Path, bn: str, points: int) -> Path: return folder / f"pa
 
 def _copies_done(folder: Path) -> bool: return all((folder / f"copy_{c}" / METRICS).exists() for c in "ab")
 
-# %% ../nbs/04d_lmc.ipynb 34
+# %% ../nbs/04d_lmc.ipynb 33
 def _rewind_record(the_run: Run, round: int, epoch: int, start: dict|None, points: int, bn: str, engine: Engine,
                    progress: bool, streams: tuple) -> dict:
     "Round `round`'s two copies from epoch `epoch` and the path between them (or read back): what the json holds."
     folder, cfg, mask = _rewind_dir(the_run, round, epoch, streams), the_run.config, the_run.mask(round)
-    if _path_file(folder, bn, points).exists(): return json.loads(_path_file(folder, bn, points).read_text())
+    if _path_file(folder, bn, points).exists():
+        return read_json(_path_file(folder, bn, points), fix=_again(_path_file(folder, bn, points)))
     seeds = [stream_seed(cfg.seed, purpose, round) for purpose in streams]
     copies = [_train_copy(the_run, folder / f"copy_{c}", start, mask, epoch, seed, engine, progress,
                           f"round {round} from epoch {epoch}: copy {c.upper()}") for c, seed in zip("ab", seeds)]
@@ -185,7 +180,7 @@ def _rewind_record(the_run: Run, round: int, epoch: int, start: dict|None, point
     write_json_atomic(record, _path_file(folder, bn, points))
     return record
 
-# %% ../nbs/04d_lmc.ipynb 35
+# %% ../nbs/04d_lmc.ipynb 34
 def _row(record: dict) -> dict:
     "A rewind epoch's line of the instability table (errors and accuracies in %)."
     errors = [100 * (1 - acc) for acc in record["test_acc"]]
@@ -194,7 +189,7 @@ def _row(record: dict) -> dict:
             "error_alpha0": errors[0], "error_alpha1": errors[-1], "max_error": max(errors),
             "copy_a_acc": 100 * acc_a, "copy_b_acc": 100 * acc_b}
 
-# %% ../nbs/04d_lmc.ipynb 36
+# %% ../nbs/04d_lmc.ipynb 35
 def instability(run_or_path,                # a `Run` or its directory
                 round: int,                 # whose mask (0: the dense network)
                 rewind_epochs=(0, 1, 2, 5), # start from round 0's dense weights after each of these epochs
@@ -206,14 +201,16 @@ def instability(run_or_path,                # a `Run` or its directory
     the_run = as_run(run_or_path, data, root, round)
     epochs = _check_request(the_run.config, round, rewind_epochs, points, bn, _streams)
     engine = _engine(engine, device, the_run.config)
-    folders = {k: _rewind_dir(the_run, round, k, _streams) for k in epochs}
-    needed = [k for k in epochs if not (_path_file(folders[k], bn, points).exists() or _copies_done(folders[k]))]
-    starts = dense_states(the_run, needed, engine)
-    records = [_rewind_record(the_run, round, k, starts.get(k), points, bn, engine, progress, _streams)
-               for k in epochs]
+    with writer_lock(the_run.dir / LMC):           # one writer of the run's lmc/ at a time
+        remove_orphans(the_run.dir / LMC)          # what killed writes left: no live writer owns it now
+        folders = {k: _rewind_dir(the_run, round, k, _streams) for k in epochs}
+        needed = [k for k in epochs if not (_path_file(folders[k], bn, points).exists() or _copies_done(folders[k]))]
+        starts = dense_states(the_run, needed, engine)
+        records = [_rewind_record(the_run, round, k, starts.get(k), points, bn, engine, progress, _streams)
+                   for k in epochs]
     return pd.DataFrame([_row(record) for record in records])
 
-# %% ../nbs/04d_lmc.ipynb 43
+# %% ../nbs/04d_lmc.ipynb 42
 def _records(the_run: Run, round: int, bn: str = "recompute", points: int = 11) -> list[dict]:
     "The paths computed for round `round` (with `bn`, at `points` points), by rewind epoch."
     files = [p for p in (the_run.dir / LMC / f"round_{round:02d}").glob(f"rewind_*/path-{bn}-{points}.json")
@@ -222,9 +219,9 @@ def _records(the_run: Run, round: int, bn: str = "recompute", points: int = 11) 
         raise FileNotFoundError(f"No instability of round {round} in {the_run.dir} with bn={bn!r} and "
                                 f"points={points}: compute it first, instability(run, {round}, points={points}, "
                                 f"bn={bn!r}).")
-    return sorted((json.loads(p.read_text()) for p in files), key=lambda record: record["rewind_epoch"])
+    return sorted((read_json(p, fix=_again(p)) for p in files), key=lambda record: record["rewind_epoch"])
 
-# %% ../nbs/04d_lmc.ipynb 52
+# %% ../nbs/04d_lmc.ipynb 51
 def instability_curves(run_or_path, round: int, bn: str = "recompute", points: int = 11) -> pd.DataFrame:
     "The computed paths of round `round`: one row per (rewind epoch, α) with the test error (%) and loss there."
     records = _records(as_run(run_or_path), round, bn, points)
@@ -232,7 +229,7 @@ def instability_curves(run_or_path, round: int, bn: str = "recompute", points: i
                           "test_loss": loss}
                          for r in records for alpha, acc, loss in zip(r["alpha"], r["test_acc"], r["test_loss"])])
 
-# %% ../nbs/04d_lmc.ipynb 55
+# %% ../nbs/04d_lmc.ipynb 54
 def path_figure(run_or_path, round: int, bn: str = "recompute", points: int = 11) -> go.Figure:
     "Test error along the straight line between round `round`'s two copies: one line per rewind epoch."
     the_run = as_run(run_or_path)
@@ -248,7 +245,7 @@ def path_figure(run_or_path, round: int, bn: str = "recompute", points: int = 11
                       xaxis=dict(title="interpolation α (0: copy A, 1: copy B)"), yaxis=dict(title="test error (%)"))
     return fig
 
-# %% ../nbs/04d_lmc.ipynb 57
+# %% ../nbs/04d_lmc.ipynb 56
 def _pairs(items, rounds) -> list[tuple]:
     "Each (run, round) to draw: a (run, round) pair as given, or a run with each of `rounds`."
     pairs = []
@@ -262,7 +259,7 @@ def _label(the_run: Run, round: int, several: bool) -> str:
     name = f"{'dense' if round == 0 else f'round {round}'} ({the_run.metrics(round)['remaining']:.1f}% remaining)"
     return f"{the_run.dir.name}: {name}" if several else name
 
-# %% ../nbs/04d_lmc.ipynb 58
+# %% ../nbs/04d_lmc.ipynb 57
 def instability_figure(*runs,                  # runs (each drawn for every one of `rounds`) or (run, round) pairs
                        rounds=(0,),            # the rounds drawn for a run given alone: 0 is the dense network
                        bn: str = "recompute", points: int = 11) -> go.Figure:

@@ -76,12 +76,32 @@ class Ticket:
 # %% ../nbs/04c_tickets.ipynb 12
 _KEYS = ("ticket_format", "round", "config", "model", "mask", "rewind_state", "trained_state", "metrics")
 
+def _check_network(path, record: dict):
+    "Refuse a ticket whose recorded network is not its configuration's, or whose tensors do not fit that network."
+    model, cfg = record["model"], record["config"]
+    for key in ("arch", "width"):
+        if model.get(key) != cfg.get(key):
+            raise ValueError(f"{path}: the ticket's network has {key}={model.get(key)!r} but its configuration "
+                             f"says {cfg.get(key)!r}: the file is inconsistent. Export it again from its run.")
+    shapes = {k: tuple(v.shape) for k, v in get_model(**model).state_dict().items()}
+    for part in ("trained_state", "rewind_state", "mask"):
+        got = {k: tuple(v.shape) for k, v in record[part].items()}
+        wrong = [k for k in got if shapes.get(k, got[k]) != got[k]] + [k for k in got if k not in shapes]
+        missing = [k for k in shapes if k not in got] if part != "mask" else []
+        if wrong or missing:
+            k = (wrong or missing)[0]
+            raise ValueError(f"{path}: its {part} does not fit the {model.get('arch')} of width {model.get('width')} "
+                             f"it records ({k}: {got.get(k)} in the file, {shapes.get(k)} in the network). "
+                             "Export it again from its run.")
+
 def load_ticket(path) -> Ticket:
-    "Read a ticket file written by `export_ticket`."
+    "Read a ticket file written by `export_ticket`, checked: its checksum, its parts, its network's shapes."
     record = load_checked(path, "ticket")
     missing = [k for k in _KEYS if k not in record]
     if missing: raise ValueError(f"{path} is a ticket file without {', '.join(missing)}: it is damaged.")
     if record["ticket_format"] > TICKET_FORMAT:
         raise ValueError(f"{path} is a ticket of format {record['ticket_format']}, newer than this package reads "
                          f"({TICKET_FORMAT}): upgrade data_efficient_lth.")
-    return Ticket(record)
+    ticket = Ticket(record)               # refuses options this version does not know
+    _check_network(path, record)
+    return ticket
