@@ -77,20 +77,32 @@ def _run_row(cell: dict, seed: int, the_run) -> dict|None:
 
 # %% ../nbs/06_sweep.ipynb 24
 def _mean_std(mean: float, std: float, digits: int = 1) -> str:
-    "'mean ± std' to `digits` decimals; the std of a single seed (NaN) shows as 0."
+    "'mean ± std' to `digits` decimals; the std of a single seed (NaN) shows as 0, a mean of nothing (NaN) as '–'."
+    if math.isnan(mean): return "–"
     return f"{mean:.{digits}f} ± {0 if math.isnan(std) else std:.{digits}f}"
 
 # %% ../nbs/06_sweep.ipynb 27
+def _grid_text(value) -> str:
+    "A grid value as the table and the figures spell it: None (which pandas turns into NaN) as 'none'."
+    return "none" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+# %% ../nbs/06_sweep.ipynb 30
 def _table_row(index, row: pd.Series, digits: int = 1) -> list[str]:
     "A row of `Sweep.summary` as cells of `Sweep.table`: grid values, seeds, then each result's mean ± std."
     values = index if isinstance(index, tuple) else (index,)
     failed = int(row["seeds"] - row["dense_learned"])
     seeds = str(int(row["seeds"])) + (f" ({failed}: dense did not learn, no gain)" if failed else "")
-    out = [str(v) for v in values] + [seeds, _mean_std(row["dense_acc_mean"], row["dense_acc_std"], digits)]
+    out = [_grid_text(v) for v in values] + [seeds, _mean_std(row["dense_acc_mean"], row["dense_acc_std"], digits)]
     return out + [_mean_std(row[f"{c}_mean"], row[f"{c}_std"], digits) if f"{c}_mean" in row else "–"
                   for c in ("best_acc", "best_remaining", "gain", "last_acc", "last_gain")]
 
-# %% ../nbs/06_sweep.ipynb 30
+# %% ../nbs/06_sweep.ipynb 33
+def _cell_index(firsts: pd.DataFrame) -> pd.Index:
+    "Each cell's grid values (a row each) as `Sweep.summary`'s index, as the grid gives them: None, and 4 beside it."
+    if firsts.shape[1] == 1: return pd.Index(firsts.iloc[:, 0].tolist(), dtype=object, name=firsts.columns[0])
+    return pd.MultiIndex.from_frame(firsts.astype(object))
+
+# %% ../nbs/06_sweep.ipynb 36
 class Sweep:
     "A sweep directory: its spec, its runs, their summary and figure."
     def __init__(self, path):
@@ -110,9 +122,13 @@ class Sweep:
         return out
 
     def results(self) -> pd.DataFrame:
-        "One row per run with a dense round (`_run_row`): cell values, seed, dense, best and last ticket."
+        "One row per run with a dense round (`_run_row`): cell values (as given), seed, dense, best and last ticket."
         rows = [_run_row(cell, seed, the_run) for cell, seed, the_run in self.runs()]
-        return pd.DataFrame([row for row in rows if row is not None])
+        rows = [row for row in rows if row is not None]
+        res = pd.DataFrame(rows)
+        for key in self.spec["grid"] if rows else ():      # pandas would make None NaN, and 4 beside it 4.0
+            res[key] = pd.Series([row[key] for row in rows], index=res.index, dtype=object)
+        return res
 
     def summary(self) -> pd.DataFrame:
         "One row per cell: mean ± std over seeds; gains over the seeds whose dense network learned."
@@ -121,11 +137,12 @@ class Sweep:
         if res.empty: return pd.DataFrame(columns=keys)
         means = ("dense_acc", "best_acc", "best_remaining", "gain", "last_acc", "last_gain", "seconds")
         cols = [c for c in means if c in res]
-        by_cell = res.groupby(keys, sort=False)
+        by_cell = res.groupby(keys, sort=False, dropna=False)      # a None value (no augmentation, every image) too
         out = by_cell[cols].agg(["mean", "std"])
         out.columns = [f"{col}_{stat}" for col, stat in out.columns]
-        out.insert(0, "seeds", by_cell.size())
-        out.insert(1, "dense_learned", by_cell["dense_learned"].sum())
+        out.insert(0, "seeds", by_cell.size().to_numpy())
+        out.insert(1, "dense_learned", by_cell["dense_learned"].sum().to_numpy())
+        out.index = _cell_index(by_cell.head(1)[keys])               # the groups' order: first seen
         return out
 
     def table(self, digits: int = 1) -> str:
@@ -143,27 +160,29 @@ class Sweep:
         n_cells, n_seeds = len(cells(self.spec["grid"])), len(self.spec["seeds"])
         return f"Sweep({str(self.dir)!r}, {n_cells} cells × {n_seeds} seeds)"
 
-# %% ../nbs/06_sweep.ipynb 33
+# %% ../nbs/06_sweep.ipynb 39
 def _as_sweep(sweep) -> Sweep:
     "A `Sweep`, or the sweep directory it names."
     return sweep if isinstance(sweep, Sweep) else Sweep(sweep)
 
-# %% ../nbs/06_sweep.ipynb 36
+# %% ../nbs/06_sweep.ipynb 42
 def _merge(old: list, new: list) -> list:
     "`old`, then the values of `new` not in it."
     return list(old) + [v for v in new if v not in old]
 
-# %% ../nbs/06_sweep.ipynb 41
-def run_group(jobs: list, root=None, device="auto", engine=None, progress: bool = False) -> list[dict]:
+# %% ../nbs/06_sweep.ipynb 47
+def run_group(jobs: list, root=None, device="auto", engine=None, progress: bool = False,
+              checkpoint_minutes: float = 5.0) -> list[dict]:
     "Runs of a sweep, each resumed from its directory, in one loop (`imp.run_batched`): a Ray task."
     start = time.time()
     # a group of one trains alone
-    runs = imp.run_batched(list(jobs), root=root, device=device, engine=engine, progress=progress, log=None)
+    runs = imp.run_batched(list(jobs), root=root, device=device, engine=engine, progress=progress, log=None,
+                           checkpoint_minutes=checkpoint_minutes)
     seconds = time.time() - start
     return [dict(out=str(r.dir), seed=r.config.seed, verdict=r.verdict(), seconds=seconds, runs=len(jobs))
             for r in runs]
 
-# %% ../nbs/06_sweep.ipynb 44
+# %% ../nbs/06_sweep.ipynb 52
 def ray_available() -> bool:
     "Whether Ray can be imported here; only `executor='ray'` needs it."
     try:
@@ -171,7 +190,7 @@ def ray_available() -> bool:
         return True
     except ImportError: return False
 
-# %% ../nbs/06_sweep.ipynb 47
+# %% ../nbs/06_sweep.ipynb 55
 def resolve_executor(executor: str, address=None) -> str:
     "'local' or 'ray'; 'auto': Ray if installed and a cluster is named (address=, $RAY_ADDRESS) or connected."
     if executor not in ("auto", "local", "ray"):
@@ -184,7 +203,7 @@ def resolve_executor(executor: str, address=None) -> str:
     import os, ray
     return "ray" if (address or os.environ.get("RAY_ADDRESS") or ray.is_initialized()) else "local"
 
-# %% ../nbs/06_sweep.ipynb 50
+# %% ../nbs/06_sweep.ipynb 58
 AUTO_BATCH_GPU = 8
 "Runs per training loop for `batch_runs='auto'` on a GPU (on a CPU: 1, where a batch was measured slower)."
 
@@ -196,7 +215,7 @@ def resolve_batch_runs(batch_runs, gpu: bool) -> int:
                          "of runs to train in one loop (1: one at a time).")
     return batch_runs
 
-# %% ../nbs/06_sweep.ipynb 53
+# %% ../nbs/06_sweep.ipynb 61
 def group_jobs(jobs: list, keys: list, size: int) -> list[list]:
     "Jobs with equal keys (None: never grouped) in groups of at most `size`, in the order they come."
     groups, open_groups = [], {}
@@ -209,7 +228,7 @@ def group_jobs(jobs: list, keys: list, size: int) -> list[list]:
         group.append(job)
     return groups
 
-# %% ../nbs/06_sweep.ipynb 56
+# %% ../nbs/06_sweep.ipynb 64
 def _line(res: dict, where: str = "") -> str:
     "One finished run, as the sweep reports it."
     notes = [f"{res['seconds']:.0f} s"]
@@ -217,25 +236,29 @@ def _line(res: dict, where: str = "") -> str:
     if where: notes.append(where)
     return f"{Path(res['out']).parent.name} seed {res['seed']}: {res['verdict']} ({', '.join(notes)})"
 
-# %% ../nbs/06_sweep.ipynb 59
-def _local_runs(jobs: list, job_keys: list, batch_runs, root, device, engine, progress: bool, say):
+# %% ../nbs/06_sweep.ipynb 67
+def _local_runs(jobs: list, job_keys: list, batch_runs, root, device, engine, progress: bool, say,
+                checkpoint_minutes: float = 5.0):
     "Every job in this process, `batch_runs` per loop (`'auto'`: by the device); `[k/n]` counts finished runs."
     gpu = (engine.dev if engine is not None else pick_device(device)).type == "cuda"
     done = 0
     for group in group_jobs(jobs, job_keys, resolve_batch_runs(batch_runs, gpu)):
-        for res in run_group(group, root=root, device=device, engine=engine, progress=progress):
+        for res in run_group(group, root=root, device=device, engine=engine, progress=progress,
+                             checkpoint_minutes=checkpoint_minutes):
             done += 1
             say(f"[{done}/{len(jobs)}] " + _line(res))
 
-# %% ../nbs/06_sweep.ipynb 62
-def _ray_runs(jobs: list, job_keys: list, batch_runs, address, root, device, say, max_retries: int = 3):
+# %% ../nbs/06_sweep.ipynb 70
+def _ray_runs(jobs: list, job_keys: list, batch_runs, address, root, device, say,
+              checkpoint_minutes: float = 5.0, max_retries: int = 3):
     "Each group of jobs as a Ray task (`run_group`), with a GPU where the cluster has some; failed tasks retried."
     import ray
     if not ray.is_initialized(): ray.init(address=address, include_dashboard=False, log_to_driver=False)
     gpus = ray.cluster_resources().get("GPU", 0) > 0
     groups = group_jobs(jobs, job_keys, resolve_batch_runs(batch_runs, gpus))
     task = ray.remote(num_gpus=1 if gpus else 0, num_cpus=1, max_retries=max_retries)(run_group)
-    pending = {task.remote(group, root=root, device=device): group for group in groups}
+    pending = {task.remote(group, root=root, device=device, checkpoint_minutes=checkpoint_minutes): group
+               for group in groups}
     while pending:
         done, _ = ray.wait(list(pending), num_returns=1)
         for ref in done:
@@ -243,7 +266,7 @@ def _ray_runs(jobs: list, job_keys: list, batch_runs, address, root, device, say
             for res in ray.get(ref):          # raises if the task failed max_retries + 1 times
                 say(_line(res, "on Ray"))
 
-# %% ../nbs/06_sweep.ipynb 64
+# %% ../nbs/06_sweep.ipynb 72
 def _check_common(grid: dict, common: dict):
     "The options common to every cell must be IMP options, not also in the grid, and not set by the sweep."
     clash = sorted(set(common) & set(grid))
@@ -256,7 +279,7 @@ def _check_common(grid: dict, common: dict):
     if own:
         raise ValueError(f"{', '.join(own)}: set by the sweep itself, not a common option (seeds go in seeds=).")
 
-# %% ../nbs/06_sweep.ipynb 67
+# %% ../nbs/06_sweep.ipynb 75
 def _batch_keys(todo: list, dataset: str, root, common: dict, batch_runs) -> list:
     "Each cell's `imp.batch_key` (None: trains alone), once its configuration and subset are checked."
     datasets, keys = {}, []           # each dataset loaded once
@@ -273,7 +296,7 @@ def _batch_keys(todo: list, dataset: str, root, common: dict, batch_runs) -> lis
         keys.append(imp.batch_key(cfg, n_train) if batchable else None)
     return keys
 
-# %% ../nbs/06_sweep.ipynb 70
+# %% ../nbs/06_sweep.ipynb 78
 def _sweep_spec(out: Path, dataset: str, grid: dict, seeds: list, common: dict) -> dict:
     "What `sweep.json` will hold: this sweep, merged into the one in `out` if their common options agree."
     spec = {"dataset": dataset, "grid": {k: list(v) for k, v in grid.items()}, "seeds": seeds,
@@ -295,14 +318,14 @@ def _sweep_spec(out: Path, dataset: str, grid: dict, seeds: list, common: dict) 
     spec["seeds"] = _merge(old["seeds"], seeds)
     return spec
 
-# %% ../nbs/06_sweep.ipynb 73
+# %% ../nbs/06_sweep.ipynb 81
 def _sweep_jobs(todo: list, seeds: list, keys: list, dataset: str, where: Path, common: dict) -> tuple:
     "Every cell × seed as the options of `imp.run`, in its directory under `where`; and each one's batch key."
     jobs = [dict(dataset=dataset, out=str(_run_dir(where, cell, s)), seed=s, **{**common, **cell})
             for cell in todo for s in seeds]
     return jobs, [key for key in keys for _ in seeds]
 
-# %% ../nbs/06_sweep.ipynb 76
+# %% ../nbs/06_sweep.ipynb 84
 def run(grid: dict,               # {option: [values]}, e.g. {"per_class": [5, 10], "augment": ["base"]}
         seeds=(0, 1, 2),
         out="runs/sweep",         # the parent directory
@@ -313,6 +336,7 @@ def run(grid: dict,               # {option: [values]}, e.g. {"per_class": [5, 1
         executor: str = "auto",   # "local", "ray" (a task per group of runs) or "auto" (Ray if a cluster is named)
         address=None,             # Ray cluster ("host:6379"); None: $RAY_ADDRESS, or a new local Ray instance
         batch_runs="auto",        # runs per loop: "auto" (8 on a GPU for 32/64-px images, else 1) or a number
+        checkpoint_minutes: float = 5.0,  # a round in progress saves a resumable state this often (0: every epoch)
         **common) -> Sweep:       # IMP options shared by every cell: rounds, epochs, ...
     "Run (or resume, or extend) every cell × seed of `grid`; returns the `Sweep`."
     out, seeds = Path(out), [int(s) for s in seeds]
@@ -332,18 +356,18 @@ def run(grid: dict,               # {option: [values]}, e.g. {"per_class": [5, 1
     start = time.time()
     where = out.resolve() if executor == "ray" else out      # Ray workers may start elsewhere: absolute paths
     jobs, job_keys = _sweep_jobs(todo, seeds, keys, dataset, where, common)
-    if executor == "ray": _ray_runs(jobs, job_keys, batch_runs, address, root, device, say)
-    else: _local_runs(jobs, job_keys, batch_runs, root, device, engine, progress, say)
+    if executor == "ray": _ray_runs(jobs, job_keys, batch_runs, address, root, device, say, checkpoint_minutes)
+    else: _local_runs(jobs, job_keys, batch_runs, root, device, engine, progress, say, checkpoint_minutes)
     the_sweep = Sweep(out)
     write_csv_atomic(the_sweep.summary(), out / SUMMARY)
     say(f"sweep done in {time.time() - start:.0f} s; summary in {out / SUMMARY}")
     return the_sweep
 
-# %% ../nbs/06_sweep.ipynb 79
+# %% ../nbs/06_sweep.ipynb 87
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 "One colour per line of a figure (per value of the other grid options), the same in every figure of a sweep."
 
-# %% ../nbs/06_sweep.ipynb 82
+# %% ../nbs/06_sweep.ipynb 90
 SIZE_KEYS = ("per_class", "fraction", "imbalance")
 "Grid options that set the size of the training data, in the order the figures prefer them for their x axis."
 
@@ -355,29 +379,29 @@ def _size_key(spec: dict) -> str:
                          f"it varies {', '.join(spec['grid'])}.")
     return sizes[0]
 
-# %% ../nbs/06_sweep.ipynb 85
+# %% ../nbs/06_sweep.ipynb 93
 def _groups(the_sweep: Sweep, x: str):
     "The sweep's results by the grid options other than `x`: (index, label, rows) for each line of a figure."
     res = the_sweep.results()
     others = [k for k in the_sweep.spec["grid"] if k != x]
-    groups = res.groupby(others, sort=False) if others else [((), res)]
+    groups = res.groupby(others, sort=False, dropna=False) if others else [((), res)]     # None: a line too
     for i, (key, rows) in enumerate(groups):
         key = key if isinstance(key, tuple) else (key,)
-        label = ", ".join(f"{k}={v}" for k, v in zip(others, key)) or "all"
+        label = ", ".join(f"{k}={_grid_text(v)}" for k, v in zip(others, key)) or "all"
         yield i, label, rows
 
-# %% ../nbs/06_sweep.ipynb 88
+# %% ../nbs/06_sweep.ipynb 96
 def _seed_stats(rows: pd.DataFrame, x: str, col: str) -> pd.DataFrame:
     "Mean, std and count over seeds of `col` at each value of `x`, in order: the points of one line."
     return rows.groupby(x)[col].agg(["mean", "std", "count"]).reset_index().sort_values(x)
 
-# %% ../nbs/06_sweep.ipynb 91
+# %% ../nbs/06_sweep.ipynb 99
 def _error_bar_line(stats: pd.DataFrame, x: str, **kwargs) -> go.Scatter:
     "A line through the means of `_seed_stats`, ± std as error bars (none for one seed), styled by `kwargs`."
     return go.Scatter(x=stats[x], y=stats["mean"], error_y=dict(type="data", array=stats["std"].fillna(0)),
                       mode="lines+markers", **kwargs)
 
-# %% ../nbs/06_sweep.ipynb 94
+# %% ../nbs/06_sweep.ipynb 102
 def gain_figure(sweep, last: bool = False) -> go.Figure:
     "Accuracy gain of the best (or last) ticket over dense, against data size."
     the_sweep = _as_sweep(sweep)
@@ -399,7 +423,7 @@ def gain_figure(sweep, last: bool = False) -> go.Figure:
                       template="plotly_white", height=420)
     return fig
 
-# %% ../nbs/06_sweep.ipynb 96
+# %% ../nbs/06_sweep.ipynb 104
 def accuracy_figure(sweep) -> go.Figure:
     "Dense (dotted) and best-ticket (solid) accuracy against data size."
     the_sweep = _as_sweep(sweep)
@@ -416,7 +440,7 @@ def accuracy_figure(sweep) -> go.Figure:
                       template="plotly_white", height=420)
     return fig
 
-# %% ../nbs/06_sweep.ipynb 98
+# %% ../nbs/06_sweep.ipynb 106
 def write_report(sweep, path=None) -> Path:
     "`<sweep>/sweep.html`: the summary table and both figures, plotly.js inline, opens offline."
     the_sweep = _as_sweep(sweep)

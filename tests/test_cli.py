@@ -1,10 +1,11 @@
 "The dlth console script does what imp.run does, and fails on bad input with one clear line."
-import json
+import json, os, subprocess
 
 import pytest
 
-from conftest import dlth, TINY
+from conftest import BIN, dlth, TINY
 from data_efficient_lth import imp
+from data_efficient_lth.files import LOCK
 
 def test_imp_prints_a_row_per_round_and_a_verdict(tmp_path):
     out = tmp_path / "run"
@@ -53,10 +54,11 @@ def test_bad_input_is_one_clear_line(tmp_path, args, message):
 def test_other_config_or_foreign_directory_is_refused_untouched(tmp_path):
     out = tmp_path / "run"
     dlth("imp", *TINY, "--rounds", 1, "--epochs", 3, "--out", out)
-    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    # the writer lock records the process that last held the folder, refused or not: no part of the run
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != LOCK}
     p = dlth("imp", *TINY, "--rounds", 1, "--epochs", 3, "--seed", 1, "--out", out, check=False)
     assert p.returncode == 2 and "--seed 0 there, 1 now" in p.stderr
-    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != LOCK} == before
     mine = tmp_path / "mine"; mine.mkdir(); (mine / "results.xlsx").write_text("precious")
     p = dlth("imp", *TINY, "--rounds", 1, "--out", mine, check=False)
     assert p.returncode == 2 and "not a data_efficient_lth run directory" in p.stderr
@@ -122,3 +124,56 @@ def test_is_the_ticket_special_from_the_shell(tmp_path):
     assert p.returncode == 2 and "invalid choice: 'obd'" in p.stderr
     p = dlth("imp", *TINY, "--rounds", 1, "--keep-dense", "stme.*", "--out", tmp_path / "never", check=False)
     assert p.returncode == 2 and "'stme.*' matches no layer" in p.stderr and not (tmp_path / "never").exists()
+
+@pytest.mark.parametrize("args, message", [
+    (["--grid", "per_class=4", "--seeds", "a,b"], "dlth: error: --seeds 'a,b': expected whole numbers"),
+    (["--grid", "per_class=abc"], "dlth: error: --grid per_class: 'abc' is not a whole number or none"),
+])
+def test_sweep_names_the_option_of_a_bad_number(tmp_path, args, message):
+    out = tmp_path / "never"
+    tiny = [a for a, before in zip(TINY, [None, *TINY]) if "--per-class" not in (a, before)]     # per_class is in the grid
+    p = dlth("sweep", *args, *tiny, "--out", out, check=False)
+    assert p.returncode == 2 and p.stderr.splitlines() == [p.stderr.strip()] and p.stderr.startswith(message), p.stderr
+    assert not out.exists()
+
+def _one_line(p) -> str:
+    "The one line `dlth` printed on a failure it explains (no traceback), status 2."
+    assert p.returncode == 2 and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    return p.stderr.strip()
+
+@pytest.mark.parametrize("command", [["imp"], ["sweep", "--grid", "augment=base", "--seeds", "0"]])
+def test_out_on_a_file_is_one_line_naming_it(tmp_path, command):
+    "--out names a file, or a folder inside one (ENOTDIR): the line names the path and says to choose a folder."
+    mine = tmp_path / "results.txt"; mine.write_text("precious")
+    for out in (mine, mine / "run"):
+        line = _one_line(dlth(*command, *TINY, "--rounds", 1, "--epochs", 3, "--out", out, check=False))
+        assert line.startswith("dlth: error: ") and str(out) in line and "is a file" in line and "choose a folder" in line, line
+    assert mine.read_text() == "precious"
+
+def _in_a_mount_namespace(mount: str, folder, args):
+    "`dlth *args` with `folder` mounted by the shell command `mount` (on $0) in a user and mount namespace of its own; None where there is none."
+    probe = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", mount, str(folder)], capture_output=True)
+    if probe.returncode != 0: return None
+    return subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", mount + ' && exec "$@"', str(folder), str(BIN / "dlth"),
+                           *map(str, args)], capture_output=True, text=True)
+
+def test_read_only_out_is_one_line_naming_it(tmp_path):
+    "A folder we may not write (EACCES), or a read-only file system (EROFS) as root, where chmod does not stop writes."
+    ro = tmp_path / "ro"; ro.mkdir()
+    args = ["imp", *TINY, "--rounds", 1, "--epochs", 3, "--out", ro / "run"]
+    if os.geteuid() != 0:
+        ro.chmod(0o500)
+        try: p = dlth(*args, check=False)
+        finally: ro.chmod(0o700)
+    elif (p := _in_a_mount_namespace('mount --bind "$0" "$0" && mount -o remount,bind,ro "$0"', ro, args)) is None:
+        pytest.skip("running as root, where chmod 0o500 does not stop writes, and no user namespace here for a read-only mount")
+    line = _one_line(p)
+    assert line.startswith(f"dlth: error: {ro / 'run'}: ") and "choose a writable --out" in line, line
+
+def test_full_disk_is_one_line_naming_the_file(tmp_path):
+    "ENOSPC: a 100 kB file system, full before the run's first tensor file is written; the line names that file and says the run resumes."
+    full = tmp_path / "full"; full.mkdir()
+    p = _in_a_mount_namespace('mount -t tmpfs -o size=100k tmpfs "$0"', full, ["imp", *TINY, "--rounds", 1, "--epochs", 3, "--out", full / "run"])
+    if p is None: pytest.skip("no user namespace here to mount a small file system in")
+    line = _one_line(p)
+    assert line.startswith(f"dlth: error: {full / 'run'}/") and "no space left" in line.lower() and "resumes where it stopped" in line, line

@@ -1,7 +1,12 @@
 "`dlth sweep`: a grid of runs from the shell, resumable, summarised; a killed sweep continues where it stopped."
 import csv, json, os, signal, subprocess, time
 
+import torch
+
 from conftest import BIN, dlth
+from data_efficient_lth.cli import main
+from data_efficient_lth.files import load_checked
+from data_efficient_lth.imp import Run
 
 SMALL = ["--dataset", "synthetic", "--dataset-kwargs", '{"shape": [1, 8, 8], "num_classes": 3, "train_per_class": 20, "test_size": 60}',
          "--width", "0.125", "--epochs", "3", "--rewind-epoch", "1", "--batch-size", "10", "--rounds", "1", "--quiet"]
@@ -69,3 +74,46 @@ def test_batched_sweep_resumes_after_kill(tmp_path):
     assert p.stdout.count("2 runs together") == 2
     bad = dlth("sweep", "--grid", "per_class=4", "--batch-runs", "0", *SMALL, "--out", tmp_path / "x", check=False)
     assert bad.returncode == 2 and "--batch-runs" in bad.stderr and not (tmp_path / "x").exists()
+
+
+def test_sweep_keeps_runs_whose_grid_value_is_none(tmp_path):
+    "--grid augment=none,base --grid per_class=none,4: every run trains and every one is in summary.csv, the table and dlth show."
+    out = tmp_path / "sw"
+    p = dlth("sweep", "--grid", "augment=none,base", "--grid", "per_class=none,4", "--seeds", "0", *SMALL, "--rounds", "0", "--out", out)
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert [(r["augment"], r["per_class"], r["seeds"]) for r in rows] == [("none", "", "1"), ("none", "4", "1"), ("base", "", "1"), ("base", "4", "1")]
+    cfg = json.loads((out / "augment-none_per_class-None" / "seed0" / "config.json").read_text())["config"]
+    assert (cfg["augment"], cfg["per_class"]) == ("none", None)      # the policy 'none'; per_class None: every image
+    for shown in (p.stdout, dlth("show", out).stdout):
+        for cell in ("| none | none | 1", "| none | 4 | 1", "| base | none | 1", "| base | 4 | 1"):
+            assert cell in shown, shown
+
+
+def test_killed_sweep_resumes_its_round_from_the_checkpoint(tmp_path):
+    "--checkpoint-minutes 0: a sweep killed mid-round leaves the round's checkpoint.pt; run again, it continues from there and ends as an uninterrupted sweep ends."
+    grid = ["--grid", "per_class=8", "--seeds", "0", *SMALL, "--epochs", "20"]
+    out, ref = tmp_path / "sw", tmp_path / "ref"
+    args = [str(BIN / "dlth"), "sweep", *grid, "--checkpoint-minutes", "0", "--out", str(out)]
+    run_dir = out / "per_class-8" / "seed0"
+    checkpoint = run_dir / "round_01" / "checkpoint.pt"
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 120
+    while not checkpoint.exists():
+        assert proc.poll() is None, f"the sweep ended before {checkpoint} appeared: {proc.stderr.read()}"
+        assert time.time() < deadline, f"{checkpoint} never appeared"
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+    assert not (run_dir / "round_01" / "metrics.json").exists()          # killed mid-round
+    saved = load_checked(checkpoint, "round-checkpoint")["history"]
+    assert saved                                                           # at least one epoch of round 1 in it
+    dlth(*args[1:])
+    assert main(["sweep", *grid, "--out", str(ref)]) == 0                # the same sweep, never interrupted
+    resumed, uninterrupted = Run(run_dir), Run(ref / "per_class-8" / "seed0")
+    # the resumed round kept the epochs the checkpoint held (their timings are those of the killed process)
+    assert resumed.history(1)["seconds"].tolist()[:len(saved)] == [row["seconds"] for row in saved]
+    assert resumed.rounds_done == uninterrupted.rounds_done == [0, 1] and not list(out.rglob("checkpoint.pt"))
+    for r in resumed.rounds_done:
+        a, b = resumed.mask(r), uninterrupted.mask(r)
+        assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a), r
+        sa, sb = resumed.state(r), uninterrupted.state(r)
+        assert list(sa) == list(sb) and all(torch.equal(sa[k], sb[k]) for k in sa), r
