@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from . import imp, viz, sweep
 from .data import DATASETS, load_dataset
-from .files import CheckpointError, SWEEP
+from .files import CheckpointError, FolderBusy, SWEEP
 from .train import Engine
 from .baselines import AT_INIT_METHODS
 
@@ -413,7 +413,7 @@ def main(argv=None) -> int:
     except argparse.ArgumentTypeError as e: message = str(e)      # a command-line value, in the shell's words already
     # with an errno: the operating system's (a full disk, ...); without: ours, or a Ray cluster out of reach
     except OSError as e: message = _os_error_line(e) if e.errno is not None else as_flags(str(e))
-    except (ValueError, TypeError, CheckpointError) as e: message = as_flags(str(e))
+    except (ValueError, TypeError, CheckpointError, FolderBusy) as e: message = as_flags(str(e))
     else: return 0
     print(f"dlth: error: {message}", file=sys.stderr)
     return 2

@@ -170,7 +170,10 @@ def read_json(path, fix: str|None = None):
 LOCK = ".writer.lock"
 
 class FolderBusy(RuntimeError):
-    "Another live process is writing into this folder."
+    "Another live process is writing into this folder; `holder` says which."
+    def __init__(self, message: str, holder: str = "another process"):
+        super().__init__(message)
+        self.holder = holder
 
 _held: dict = {}      # (folder's real path, pid) → [open lock file descriptor, depth]
 
@@ -181,16 +184,16 @@ def _holder(fd: int) -> str:
     except (OSError, ValueError): return "another process"
     return f"process {who.get('pid')} on {who.get('host')} (since {who.get('since')})"
 
-def _acquire(folder: Path) -> int:
-    "Take `folder`'s lock without waiting; the open descriptor that holds it, or `FolderBusy` naming the holder."
+def _acquire(folder: Path, wait: bool = False) -> int:
+    "Take `folder`'s lock (`wait`: once free); the open descriptor that holds it, or `FolderBusy` naming the holder."
     fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
-    try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try: fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
     except BlockingIOError:
         holder = _holder(fd)
         os.close(fd)
         raise FolderBusy(f"{folder} is being written by {holder}: two writers would train the same things twice. "
                          "Nothing was changed. Wait for it to finish (or stop it), then run this again: "
-                         "it carries on from what that one has finished.") from None
+                         "it carries on from what that one has finished.", holder) from None
     me = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%d %H:%M:%S")}
     os.ftruncate(fd, 0)
     os.pwrite(fd, json.dumps(me).encode(), 0)
@@ -198,12 +201,12 @@ def _acquire(folder: Path) -> int:
 
 # %% ../nbs/01a_files.ipynb 50
 @contextmanager
-def writer_lock(folder):
-    "Hold `folder`'s writer lock (creating the folder) while the block runs; re-entrant within a process."
+def writer_lock(folder, wait: bool = False):
+    "Hold `folder`'s writer lock (creating the folder) while the block runs; `wait`: until it is free. Re-entrant."
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     key = (os.path.realpath(folder), os.getpid())       # a forked child does not inherit the right to write
-    if key not in _held: _held[key] = [_acquire(folder), 0]
+    if key not in _held: _held[key] = [_acquire(folder, wait), 0]
     _held[key][1] += 1
     try: yield folder
     finally:

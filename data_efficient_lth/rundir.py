@@ -536,8 +536,8 @@ def subset(self: Run) -> torch.Tensor:
 # %% ../nbs/04_rundir.ipynb 89
 @patch(as_prop=True)
 def results(self: Run) -> pd.DataFrame:
-    "One row per finished round."
-    rows = [self.metrics(r) for r in self.rounds_done]
+    "One row per finished round (without the checksums of its files)."
+    rows = [{k: v for k, v in self.metrics(r).items() if not k.endswith("_checksum")} for r in self.rounds_done]
     return pd.DataFrame(rows).set_index("round") if rows else pd.DataFrame(columns=["remaining", "test_acc"])
 
 @patch(as_prop=True)

@@ -8,7 +8,7 @@ __all__ = ['NOT_GRID_OPTIONS', 'PAPER_CIFAR10_GRID', 'AUTO_BATCH_GPU', 'COLORS',
            'accuracy_figure', 'write_report']
 
 # %% ../nbs/06_sweep.ipynb 2
-import itertools, json, math, time
+import contextlib, itertools, json, math, time
 from dataclasses import fields
 from pathlib import Path
 
@@ -19,8 +19,8 @@ from . import imp
 from .data import load_dataset
 from .imp import IMPConfig, Run, choose_subset
 from .train import pick_device
-from .files import (write_json_atomic, write_csv_atomic, write_text_atomic,
-                                      CONFIG, SWEEP, SUMMARY, SWEEP_REPORT)
+from .files import (write_json_atomic, write_csv_atomic, write_text_atomic, read_json, writer_lock,
+                                      remove_orphans, FolderBusy, CONFIG, SWEEP, SUMMARY, SWEEP_REPORT, LOCK)
 
 # %% ../nbs/06_sweep.ipynb 5
 NOT_GRID_OPTIONS = ("dataset", "data_id", "seed")
@@ -110,7 +110,8 @@ class Sweep:
         spec_file = self.dir / SWEEP
         if not spec_file.exists():
             raise FileNotFoundError(f"{self.dir} is not a sweep directory (no sweep.json).")
-        self.spec = json.loads(spec_file.read_text())
+        self.spec = read_json(spec_file, fix="It is the sweep's own record: restore it from a backup, or run the "
+                                             "sweep again into a new out= (its finished runs can be copied in).")
 
     def runs(self) -> list[tuple[dict, int, Run]]:
         "(cell, seed, Run) of every cell and seed with a run directory."
@@ -174,15 +175,23 @@ def _merge(old: list, new: list) -> list:
 def run_group(jobs: list, root=None, device="auto", engine=None, progress: bool = False,
               checkpoint_minutes: float = 5.0) -> list[dict]:
     "Runs of a sweep, each resumed from its directory, in one loop (`imp.run_batched`): a Ray task."
-    start = time.time()
-    # a group of one trains alone
-    runs = imp.run_batched(list(jobs), root=root, device=device, engine=engine, progress=progress, log=None,
-                           checkpoint_minutes=checkpoint_minutes)
+    start, mine, busy = time.time(), [], []
+    with contextlib.ExitStack() as held:           # each run's writer lock, taken before any trains
+        for job in jobs:
+            try:
+                held.enter_context(writer_lock(job["out"]))
+                mine.append(job)
+            except FolderBusy as e: busy.append((job, e.holder))
+        # a group of one trains alone
+        runs = imp.run_batched(mine, root=root, device=device, engine=engine, progress=progress, log=None,
+                               checkpoint_minutes=checkpoint_minutes) if mine else []
     seconds = time.time() - start
-    return [dict(out=str(r.dir), seed=r.config.seed, verdict=r.verdict(), seconds=seconds, runs=len(jobs))
-            for r in runs]
+    return ([dict(out=str(r.dir), seed=r.config.seed, verdict=r.verdict(), seconds=seconds, runs=len(mine))
+             for r in runs] +
+            [dict(out=str(job["out"]), seed=job["seed"], verdict=f"skipped here: {holder} is training it",
+                  seconds=0.0, runs=1) for job, holder in busy])
 
-# %% ../nbs/06_sweep.ipynb 52
+# %% ../nbs/06_sweep.ipynb 54
 def ray_available() -> bool:
     "Whether Ray can be imported here; only `executor='ray'` needs it."
     try:
@@ -190,7 +199,7 @@ def ray_available() -> bool:
         return True
     except ImportError: return False
 
-# %% ../nbs/06_sweep.ipynb 55
+# %% ../nbs/06_sweep.ipynb 57
 def resolve_executor(executor: str, address=None) -> str:
     "'local' or 'ray'; 'auto': Ray if installed and a cluster is named (address=, $RAY_ADDRESS) or connected."
     if executor not in ("auto", "local", "ray"):
@@ -203,7 +212,7 @@ def resolve_executor(executor: str, address=None) -> str:
     import os, ray
     return "ray" if (address or os.environ.get("RAY_ADDRESS") or ray.is_initialized()) else "local"
 
-# %% ../nbs/06_sweep.ipynb 58
+# %% ../nbs/06_sweep.ipynb 60
 AUTO_BATCH_GPU = 8
 "Runs per training loop for `batch_runs='auto'` on a GPU (on a CPU: 1, where a batch was measured slower)."
 
@@ -215,7 +224,7 @@ def resolve_batch_runs(batch_runs, gpu: bool) -> int:
                          "of runs to train in one loop (1: one at a time).")
     return batch_runs
 
-# %% ../nbs/06_sweep.ipynb 61
+# %% ../nbs/06_sweep.ipynb 63
 def group_jobs(jobs: list, keys: list, size: int) -> list[list]:
     "Jobs with equal keys (None: never grouped) in groups of at most `size`, in the order they come."
     groups, open_groups = [], {}
@@ -228,7 +237,7 @@ def group_jobs(jobs: list, keys: list, size: int) -> list[list]:
         group.append(job)
     return groups
 
-# %% ../nbs/06_sweep.ipynb 64
+# %% ../nbs/06_sweep.ipynb 66
 def _line(res: dict, where: str = "") -> str:
     "One finished run, as the sweep reports it."
     notes = [f"{res['seconds']:.0f} s"]
@@ -236,7 +245,7 @@ def _line(res: dict, where: str = "") -> str:
     if where: notes.append(where)
     return f"{Path(res['out']).parent.name} seed {res['seed']}: {res['verdict']} ({', '.join(notes)})"
 
-# %% ../nbs/06_sweep.ipynb 67
+# %% ../nbs/06_sweep.ipynb 69
 def _local_runs(jobs: list, job_keys: list, batch_runs, root, device, engine, progress: bool, say,
                 checkpoint_minutes: float = 5.0):
     "Every job in this process, `batch_runs` per loop (`'auto'`: by the device); `[k/n]` counts finished runs."
@@ -248,7 +257,7 @@ def _local_runs(jobs: list, job_keys: list, batch_runs, root, device, engine, pr
             done += 1
             say(f"[{done}/{len(jobs)}] " + _line(res))
 
-# %% ../nbs/06_sweep.ipynb 70
+# %% ../nbs/06_sweep.ipynb 72
 def _ray_runs(jobs: list, job_keys: list, batch_runs, address, root, device, say,
               checkpoint_minutes: float = 5.0, max_retries: int = 3):
     "Each group of jobs as a Ray task (`run_group`), with a GPU where the cluster has some; failed tasks retried."
@@ -266,7 +275,7 @@ def _ray_runs(jobs: list, job_keys: list, batch_runs, address, root, device, say
             for res in ray.get(ref):          # raises if the task failed max_retries + 1 times
                 say(_line(res, "on Ray"))
 
-# %% ../nbs/06_sweep.ipynb 72
+# %% ../nbs/06_sweep.ipynb 74
 def _check_common(grid: dict, common: dict):
     "The options common to every cell must be IMP options, not also in the grid, and not set by the sweep."
     clash = sorted(set(common) & set(grid))
@@ -279,7 +288,7 @@ def _check_common(grid: dict, common: dict):
     if own:
         raise ValueError(f"{', '.join(own)}: set by the sweep itself, not a common option (seeds go in seeds=).")
 
-# %% ../nbs/06_sweep.ipynb 75
+# %% ../nbs/06_sweep.ipynb 77
 def _batch_keys(todo: list, dataset: str, root, common: dict, batch_runs) -> list:
     "Each cell's `imp.batch_key` (None: trains alone), once its configuration and subset are checked."
     datasets, keys = {}, []           # each dataset loaded once
@@ -296,18 +305,18 @@ def _batch_keys(todo: list, dataset: str, root, common: dict, batch_runs) -> lis
         keys.append(imp.batch_key(cfg, n_train) if batchable else None)
     return keys
 
-# %% ../nbs/06_sweep.ipynb 78
+# %% ../nbs/06_sweep.ipynb 80
 def _sweep_spec(out: Path, dataset: str, grid: dict, seeds: list, common: dict) -> dict:
     "What `sweep.json` will hold: this sweep, merged into the one in `out` if their common options agree."
     spec = {"dataset": dataset, "grid": {k: list(v) for k, v in grid.items()}, "seeds": seeds,
             "common": json.loads(json.dumps(common))}
     spec_file = out / SWEEP
     if not spec_file.exists():
-        if out.exists() and any(out.iterdir()):
+        if out.exists() and any(p.name != LOCK for p in out.iterdir()):
             raise ValueError(f"{out} exists and is not a sweep directory: "
                              "choose a new or empty directory for out=.")
         return spec
-    old = json.loads(spec_file.read_text())
+    old = read_json(spec_file)
     fixed = lambda s: (s["dataset"], s["common"], list(s["grid"]))      # what extending a sweep cannot change
     if fixed(old) != fixed(spec):
         raise ValueError(f"{out} holds a sweep with other common options "
@@ -318,14 +327,14 @@ def _sweep_spec(out: Path, dataset: str, grid: dict, seeds: list, common: dict) 
     spec["seeds"] = _merge(old["seeds"], seeds)
     return spec
 
-# %% ../nbs/06_sweep.ipynb 81
+# %% ../nbs/06_sweep.ipynb 83
 def _sweep_jobs(todo: list, seeds: list, keys: list, dataset: str, where: Path, common: dict) -> tuple:
     "Every cell × seed as the options of `imp.run`, in its directory under `where`; and each one's batch key."
     jobs = [dict(dataset=dataset, out=str(_run_dir(where, cell, s)), seed=s, **{**common, **cell})
             for cell in todo for s in seeds]
     return jobs, [key for key in keys for _ in seeds]
 
-# %% ../nbs/06_sweep.ipynb 84
+# %% ../nbs/06_sweep.ipynb 86
 def run(grid: dict,               # {option: [values]}, e.g. {"per_class": [5, 10], "augment": ["base"]}
         seeds=(0, 1, 2),
         out="runs/sweep",         # the parent directory
@@ -350,8 +359,9 @@ def run(grid: dict,               # {option: [values]}, e.g. {"per_class": [5, 1
     if executor == "ray" and engine is not None:
         raise ValueError("engine= applies to local sweeps; on Ray each task makes its own engine from device= "
                          "and the run's options.")
-    out.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(spec, out / SWEEP)
+    with writer_lock(out, wait=True):         # sweeps sharing `out` take turns to merge their specs
+        remove_orphans(out, recursive=False)   # killed writes of sweep.json or summary.csv: no writer owns them now
+        write_json_atomic(_sweep_spec(out, dataset, grid, seeds, common), out / SWEEP)
     say = log or (lambda m: None)
     start = time.time()
     where = out.resolve() if executor == "ray" else out      # Ray workers may start elsewhere: absolute paths
@@ -359,15 +369,15 @@ def run(grid: dict,               # {option: [values]}, e.g. {"per_class": [5, 1
     if executor == "ray": _ray_runs(jobs, job_keys, batch_runs, address, root, device, say, checkpoint_minutes)
     else: _local_runs(jobs, job_keys, batch_runs, root, device, engine, progress, say, checkpoint_minutes)
     the_sweep = Sweep(out)
-    write_csv_atomic(the_sweep.summary(), out / SUMMARY)
+    with writer_lock(out, wait=True): write_csv_atomic(the_sweep.summary(), out / SUMMARY)
     say(f"sweep done in {time.time() - start:.0f} s; summary in {out / SUMMARY}")
     return the_sweep
 
-# %% ../nbs/06_sweep.ipynb 87
+# %% ../nbs/06_sweep.ipynb 89
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 "One colour per line of a figure (per value of the other grid options), the same in every figure of a sweep."
 
-# %% ../nbs/06_sweep.ipynb 90
+# %% ../nbs/06_sweep.ipynb 92
 SIZE_KEYS = ("per_class", "fraction", "imbalance")
 "Grid options that set the size of the training data, in the order the figures prefer them for their x axis."
 
@@ -379,7 +389,7 @@ def _size_key(spec: dict) -> str:
                          f"it varies {', '.join(spec['grid'])}.")
     return sizes[0]
 
-# %% ../nbs/06_sweep.ipynb 93
+# %% ../nbs/06_sweep.ipynb 95
 def _groups(the_sweep: Sweep, x: str):
     "The sweep's results by the grid options other than `x`: (index, label, rows) for each line of a figure."
     res = the_sweep.results()
@@ -390,18 +400,18 @@ def _groups(the_sweep: Sweep, x: str):
         label = ", ".join(f"{k}={_grid_text(v)}" for k, v in zip(others, key)) or "all"
         yield i, label, rows
 
-# %% ../nbs/06_sweep.ipynb 96
+# %% ../nbs/06_sweep.ipynb 98
 def _seed_stats(rows: pd.DataFrame, x: str, col: str) -> pd.DataFrame:
     "Mean, std and count over seeds of `col` at each value of `x`, in order: the points of one line."
     return rows.groupby(x)[col].agg(["mean", "std", "count"]).reset_index().sort_values(x)
 
-# %% ../nbs/06_sweep.ipynb 99
+# %% ../nbs/06_sweep.ipynb 101
 def _error_bar_line(stats: pd.DataFrame, x: str, **kwargs) -> go.Scatter:
     "A line through the means of `_seed_stats`, ± std as error bars (none for one seed), styled by `kwargs`."
     return go.Scatter(x=stats[x], y=stats["mean"], error_y=dict(type="data", array=stats["std"].fillna(0)),
                       mode="lines+markers", **kwargs)
 
-# %% ../nbs/06_sweep.ipynb 102
+# %% ../nbs/06_sweep.ipynb 104
 def gain_figure(sweep, last: bool = False) -> go.Figure:
     "Accuracy gain of the best (or last) ticket over dense, against data size."
     the_sweep = _as_sweep(sweep)
@@ -423,7 +433,7 @@ def gain_figure(sweep, last: bool = False) -> go.Figure:
                       template="plotly_white", height=420)
     return fig
 
-# %% ../nbs/06_sweep.ipynb 104
+# %% ../nbs/06_sweep.ipynb 106
 def accuracy_figure(sweep) -> go.Figure:
     "Dense (dotted) and best-ticket (solid) accuracy against data size."
     the_sweep = _as_sweep(sweep)
@@ -440,7 +450,7 @@ def accuracy_figure(sweep) -> go.Figure:
                       template="plotly_white", height=420)
     return fig
 
-# %% ../nbs/06_sweep.ipynb 106
+# %% ../nbs/06_sweep.ipynb 108
 def write_report(sweep, path=None) -> Path:
     "`<sweep>/sweep.html`: the summary table and both figures, plotly.js inline, opens offline."
     the_sweep = _as_sweep(sweep)
@@ -451,5 +461,6 @@ def write_report(sweep, path=None) -> Path:
         for i, fig in enumerate(figures):
             parts.append(fig.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False))
     except ValueError as e: parts.append(f"<p>{e}</p>")
-    write_text_atomic("<!doctype html><meta charset='utf-8'><title>sweep</title>" + "\n".join(parts), path)
+    with writer_lock(the_sweep.dir, wait=True):
+        write_text_atomic("<!doctype html><meta charset='utf-8'><title>sweep</title>" + "\n".join(parts), path)
     return path

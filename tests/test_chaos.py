@@ -167,3 +167,15 @@ def test_a_full_disk_is_one_line_and_resumes_once_freed(tmp_path, reference):
         _run("run", out, rounds=2)
         _same_runs(out, reference / "two")
     finally: subprocess.run(["umount", str(disk)])
+
+def test_the_command_line_names_the_other_writer(tmp_path):
+    out = tmp_path / "held"
+    hold = ("import sys, time; from data_efficient_lth.files import writer_lock\n"
+            "with writer_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(120)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(out)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        p = dlth("imp", *FLAGS, "--rounds", 1, "--out", out, check=False)
+    finally: holder.kill(); holder.wait()
+    assert p.returncode == 2 and p.stderr.strip().splitlines() == [p.stderr.strip()], p.stderr
+    assert f"dlth: error: {out} is being written by process {holder.pid} on" in p.stderr
