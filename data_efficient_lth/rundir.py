@@ -59,7 +59,7 @@ class IMPConfig:
     momentum: float = 0.9            # SGD momentum
     weight_decay: float = 5e-4       # L2 weight decay
     batch_size: int = 100            # training batch size
-    augment: str = "base"            # none, base, contrastive, randaugment or autoaugment, each optionally +blur
+    augment: str = "base"            # none, base, contrastive, randaugment or autoaugment; +blur, +release_cutout
     aux_cosine: float = 0.0          # weight of the cosine-embedding auxiliary loss (0: off)
     ce_weight: float = 1.0           # weight of the cross-entropy
     advprop: bool = False            # AdvProp: auxiliary BatchNorms on 1-step PGD examples (ε 8/255, step 2/255)
