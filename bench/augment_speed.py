@@ -14,7 +14,8 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).parent))
 from machine import describe
 from data_efficient_lth.augment import policy, POLICIES
-from data_efficient_lth.data import load_dataset, normalize
+from data_efficient_lth.data import normalize
+from data_efficient_lth.datasets import load_dataset
 from data_efficient_lth.models import resnet18
 from data_efficient_lth.train import Engine
 

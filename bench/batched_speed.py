@@ -15,7 +15,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from machine import describe
 from data_efficient_lth.augment import policy
 from data_efficient_lth.batched import train_batched
-from data_efficient_lth.data import Batches, load_dataset, split, subset_indices
+from data_efficient_lth.data import Batches, split, subset_indices
+from data_efficient_lth.datasets import load_dataset
 from data_efficient_lth.models import get_model
 from data_efficient_lth.train import Engine, TrainConfig, train
 

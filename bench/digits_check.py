@@ -8,7 +8,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from reference import reference_imp, to_uint8
 from machine import describe
 from data_efficient_lth import imp
-from data_efficient_lth.data import load_dataset, subset_indices, split
+from data_efficient_lth.data import subset_indices, split
+from data_efficient_lth.datasets import load_dataset
 
 
 def main():

@@ -6,7 +6,10 @@ Steps, each with its own time limit, each result kept even when a later step fai
   3. the quickstart tutorial, headless, on the GPU (the explorer's figures are built; no browser there), at test size;
   4. 8 runs × 500 CIFAR-shaped images trained in one loop against one after another (bench/batched_speed.py);
   5. the paper's protocol on 500 CIFAR-shaped images in fp32: one dense training and one pruned round of
-     FRACTION_EPOCHS epochs measured, the 16 trainings × 200 epochs projected from them (labelled a projection).
+     FRACTION_EPOCHS epochs measured, the 16 trainings × 200 epochs projected from them (labelled a projection);
+  6. the paper's protocol on Fashion-MNIST, 50 per class, one seed (bench/fashion_protocol.py): the rounds that fit
+     FASHION_BUDGET seconds, both accuracies, the verdict, the rest projected (labelled). Its files travel in
+     data/fashion-mnist (make gpu-wheels puts them there).
 Writes gpu-check/report.json and gpu-check/report.md (or under $OUT when set). On a machine without CUDA it says so
 in one line and exits with status 2, before doing anything.
 """
@@ -15,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FRACTION_EPOCHS = 20
+FASHION_BUDGET = 180     # seconds of Fashion-MNIST training: the rounds that fit, the rest projected
 STEPS = [   # name, command, seconds allowed
     ("ceilings", [sys.executable, "bench/ceiling.py", "--device", "cuda"], 60),
     ("cuda notebook cells", ["nbdev_test", "--flags", "cuda", "--n_workers", "1",
@@ -26,6 +30,8 @@ STEPS = [   # name, command, seconds allowed
                                                     "--runs", "8", "--per-class", "50"], 120),
     ("paper's protocol, measured fraction", [sys.executable, "bench/imp_speed.py", "--device", "cuda", "--only", "c",
                                              "--precision", "fp32", "--rounds", "1", "--epochs", str(FRACTION_EPOCHS)], 120),
+    ("Fashion-MNIST, the paper's protocol at 50 per class", [sys.executable, "bench/fashion_protocol.py", "--device",
+                                                             "cuda", "--budget", str(FASHION_BUDGET)], FASHION_BUDGET + 90),
 ]
 
 
@@ -71,7 +77,9 @@ def figures(results: list[dict]) -> dict:
                 "batched_img_s": r"batched:\s+(\d+) training images/s",
                 "batched_ratio": r"ratio batched / sequential: ([\d.]+)",
                 "protocol_train_img_s": r"defaults\s.*?\s([\d.]+)\s+(?:\d+%\s+)?[\d.]+\s+(?:\d+%\s+)?[\d.]+\s+[\d.]+ h",
-                "protocol_projection_hours": r"defaults\s.*?([\d.]+) h"}
+                "protocol_projection_hours": r"defaults\s.*?([\d.]+) h",
+                "fashion_trainings_done": r"trainings done: (\d+) of 16",
+                "fashion_projection_min": r"PROJECTION \(not measured\): the 16 trainings take about ([\d.]+) min"}
     found = {key: float(m.group(1)) for key, pattern in patterns.items() if (m := re.search(pattern, text))}
     per_image = found.get("gmac_per_training_image")
     for speed, limit in (("sequential_img_s", "ceiling_bf16_train_gmacs"), ("batched_img_s", "ceiling_bf16_train_gmacs"),

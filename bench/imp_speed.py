@@ -20,7 +20,7 @@ from machine import describe
 from ceiling import ceilings, macs_per_image
 from data_efficient_lth.models import resnet18
 from data_efficient_lth import imp
-from data_efficient_lth.data import load_dataset
+from data_efficient_lth.datasets import load_dataset
 from data_efficient_lth.train import Engine
 
 FULL_ROUNDS, FULL_EPOCHS, FULL_REWIND = imp.IMPConfig.rounds, 200, 2   # 15 pruning rounds: the paper's 16 trainings

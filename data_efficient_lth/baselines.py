@@ -19,8 +19,8 @@ from .files import (METRICS, MASK, BRANCHES, FINETUNE, CHECKPOINT, read_json, wr
                                       remove_orphans)
 from .prune import Mask, keep_highest
 from .scores import AT_INIT, at_init_mask
-from .train import TrainConfig, Engine, train, Diverged
-from .rundir import Run, as_run, stream_seed, _save_round, _seeded_model
+from .train import TrainConfig, Engine, train, Diverged, recomputed_metrics
+from .rundir import Run, as_run, stream_seed, _save_round, _seeded_model, BN
 from .imp import run, pruning_batch, _engine, _batches, _conv_density
 
 # %% ../nbs/04b_baselines.ipynb 5
@@ -51,6 +51,7 @@ def train_branch(the_run: Run,                 # the finished run the branch gro
         try: history = train(model, _batches(data, x_train, y_train, train_cfg, seed, engine), train_cfg, test=test,
                              mask=mask, checkpoint=folder / CHECKPOINT, progress=progress, desc=desc, engine=engine)
         except Diverged as e: raise Diverged(f"{folder}: {e}") from None
+        extra = {**recomputed_metrics(model, x_train, *test, data.mean, data.std, engine), **extra}
         return _save_round(folder, model, mask, history, train_cfg, engine, time.time() - started, **extra)
 
 # %% ../nbs/04b_baselines.ipynb 10
@@ -176,12 +177,14 @@ def branch_results(run_or_path) -> pd.DataFrame:
     rows = [read_json(p, fix=_again(p.parent)) for p in sorted((the_run.dir / BRANCHES).glob(f"*/{METRICS}"))]
     return pd.DataFrame([row for row in rows if "baseline" in row])
 
-def compare(run_or_path) -> pd.DataFrame:
-    "IMP's rounds and every branch at the same rounds: % remaining, then test accuracy (%) per kind."
+def compare(run_or_path, bn: bool = False) -> pd.DataFrame:
+    "IMP's rounds and every branch at the same rounds: % remaining, then test accuracy (%) per kind (`bn`: recomputed)."
     the_run = as_run(run_or_path)
-    table = the_run.results[["remaining"]].round(1).rename(columns={"remaining": "remaining %"})
-    table["IMP"] = (100 * the_run.results["test_acc"]).round(2)
+    column = BN if bn else "test_acc"
+    results = the_run.results.reindex(columns=["remaining", "test_acc", BN])   # older runs: no BN, shown as NaN
+    table = results[["remaining"]].round(1).rename(columns={"remaining": "remaining %"})
+    table["IMP"] = (100 * results[column]).round(2)
     branches = branch_results(the_run)
-    if branches.empty: return table
-    wide = branches.pivot_table(index="round", columns="baseline", values="test_acc", aggfunc="mean")
+    if branches.empty or column not in branches: return table
+    wide = branches.pivot_table(index="round", columns="baseline", values=column, aggfunc="mean")
     return table.join((100 * wide).round(2))

@@ -18,7 +18,7 @@ from .prune import Mask, MaskedParams
 from .files import save_atomic, load_checked, CheckpointError
 from .train import (TrainConfig, Engine, Compiled, loss_fn, progress_bar, _sgd, _set_lr, _update,
                                       _state, _restore, _check_start, _has_aux_bn, _eval_due, _evaluation,
-                                      _epoch_row, _postfix, _save_due, _check_loss, _check_weights)
+                                      _epoch_row, _postfix, _save_due, _check_loss, _check_weights, _set_aside)
 
 # %% ../nbs/03a_batched.ipynb 6
 def _stack(tensors: list, channels_last: bool = False) -> torch.Tensor:
@@ -161,7 +161,7 @@ def _run_state(i: int, done: int, stacked: Stacked, opt: torch.optim.Optimizer, 
     bufs = [opt.state[p].get("momentum_buffer") for p in stacked.params]
     run_bufs = [None if b is None else b[i].clone() for b in bufs]
     opt_state = _opt_state(models[i], run_bufs, cfg, opt.param_groups[0]["lr"])
-    return _state(state, opt_state, batches[i], done, histories[i])
+    return {**_state(state, opt_state, batches[i], done, histories[i]), "group": stacked.n}
 
 # %% ../nbs/03a_batched.ipynb 32
 def _previous(checkpoint) -> Path:
@@ -189,9 +189,7 @@ def _on_disk(checkpoint, engine: Engine) -> dict:
         if not path.exists(): continue
         try: state = load_checked(path, "round-checkpoint", map_location=engine.dev)
         except CheckpointError as e:
-            path.unlink()
-            print(f"{str(e).split(' It cannot be used')[0]} Deleted: its group resumes from an earlier epoch.",
-                  file=sys.stderr)
+            _set_aside(path, e, "its group resumes from an epoch every run has.")
             continue
         found[state["epoch"]] = (path, state)
     return found

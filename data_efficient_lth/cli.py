@@ -14,7 +14,7 @@ from fastcore.docments import docments
 from tqdm.auto import tqdm
 
 from . import imp, viz, sweep
-from .data import DATASETS, load_dataset
+from .datasets import DATASETS, load_dataset
 from .files import CheckpointError, FolderBusy, SWEEP
 from .train import Engine
 from .baselines import AT_INIT_METHODS
@@ -338,8 +338,10 @@ def _show_command(args: argparse.Namespace):
     the_run = imp.Run(args.run_dir)
     print(the_run.table.to_string())
     print(as_flags(the_run.verdict()))
-    if not imp.branch_results(the_run).empty: print("\nbaselines at the same densities, test accuracy (%):\n"
-                                                    + imp.compare(the_run).to_string(na_rep="–"))
+    if imp.branch_results(the_run).empty: return
+    print("\nbaselines at the same densities, test accuracy (%):\n" + imp.compare(the_run).to_string(na_rep="–"))
+    if the_run.has_bn(): print("\nthe same with BatchNorm statistics recomputed on the training images:\n"
+                               + imp.compare(the_run, bn=True).to_string(na_rep="–"))
 
 # %% ../nbs/07_cli.ipynb 83
 def _report_command(args: argparse.Namespace):
@@ -347,26 +349,31 @@ def _report_command(args: argparse.Namespace):
     print(viz.report(args.run_dir, args.out))
 
 # %% ../nbs/07_cli.ipynb 84
+def _accuracy(metrics: dict) -> str:
+    "A round's test accuracy, and beside it the one with recomputed BatchNorm statistics where it was recorded."
+    bn = f" (BN recomputed: {metrics['test_acc_bn']:.2%})" if "test_acc_bn" in metrics else ""
+    return f"{metrics['test_acc']:.2%}{bn}"
+
 def _finetune_command(args: argparse.Namespace):
     "`dlth finetune`: fine-tune a round's ticket, print its accuracy."
     metrics = imp.finetune(args.run_dir, args.round, epochs=args.epochs, lr=args.lr, device=args.device,
                            progress=not args.quiet)
     print(f"round {metrics['round']} fine-tuned at lr {metrics['lr']:g} for {metrics['epochs']} epochs: "
-          f"test accuracy {metrics['test_acc']:.2%} ({metrics['remaining']:.1f}% of conv weights remaining)")
+          f"test accuracy {_accuracy(metrics)} ({metrics['remaining']:.1f}% of conv weights remaining)")
 
 # %% ../nbs/07_cli.ipynb 85
 def _baseline_command(args: argparse.Namespace):
     "`dlth baseline`: train a baseline of a round's ticket, print its accuracy next to the ticket's."
     the_run = imp.Run(args.run_dir)
-    ticket = the_run.metrics(args.round)["test_acc"] if args.round in the_run.rounds_done else None
+    ticket = the_run.metrics(args.round) if args.round in the_run.rounds_done else None
     if args.kind == "reinit":
         metrics = imp.reinit(the_run, args.round, seed=args.seed, device=args.device, progress=not args.quiet)
-        what, acc = f"re-initialised round {args.round} (seed {metrics['init_seed']})", metrics["test_acc"]
+        what, acc = f"re-initialised round {args.round} (seed {metrics['init_seed']})", metrics
     else:
         dense = imp.small_dense(the_run, args.round, device=args.device, progress=not args.quiet, log=None)
         what = f"small dense network (width {dense.config.width * 64:.0f}/64) matched to round {args.round}"
-        acc = dense.metrics(0)["test_acc"]
-    print(f"{what}: test accuracy {acc:.2%}; the ticket of round {args.round}: {ticket:.2%}")
+        acc = dense.metrics(0)
+    print(f"{what}: test accuracy {_accuracy(acc)}; the ticket of round {args.round}: {_accuracy(ticket)}")
 
 # %% ../nbs/07_cli.ipynb 86
 def _at_init_command(args: argparse.Namespace):
@@ -388,7 +395,7 @@ def _export_command(args: argparse.Namespace):
 # %% ../nbs/07_cli.ipynb 87
 OS_FIXES = {errno.ENOSPC: "free some space, or choose another --out; then run the same command again: "
                           "the run resumes where it stopped",
-            errno.EROFS: "choose a writable --out",
+            errno.EROFS: "choose a writable --out, or copy the run somewhere writable",
             errno.EACCES: "choose a writable --out (or give yourself access to it)",
             errno.EPERM: "choose a writable --out (or give yourself access to it)",
             errno.ENOTDIR: "this path, or a folder above it, is a file: choose a folder for --out",
@@ -410,6 +417,10 @@ def main(argv=None) -> int:
     "Entry point of the `dlth` console script."
     args = parser().parse_args(argv)
     try: _COMMANDS[args.command](args)
+    except KeyboardInterrupt:                  # Ctrl-C: what is finished is on disk, the rest resumes
+        print("dlth: interrupted. What finished is kept; run the same command again to go on from there.",
+              file=sys.stderr)
+        return 130
     except argparse.ArgumentTypeError as e: message = str(e)      # a command-line value, in the shell's words already
     # with an errno: the operating system's (a full disk, ...); without: ours, or a Ray cluster out of reach
     except OSError as e: message = _os_error_line(e) if e.errno is not None else as_flags(str(e))

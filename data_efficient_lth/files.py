@@ -5,13 +5,13 @@
 # %% auto 0
 __all__ = ['FORMAT', 'FIXES', 'RESUME_FIX', 'LOCK', 'CONFIG', 'SUBSET', 'REWIND', 'RESULTS', 'REPORT', 'MASK', 'WEIGHTS',
            'HISTORY', 'METRICS', 'CHECKPOINT', 'BRANCHES', 'FINETUNE', 'SWEEP', 'SUMMARY', 'SWEEP_REPORT',
-           'CheckpointError', 'DamagedFile', 'replace_atomic', 'write_text_atomic', 'write_json_atomic',
-           'write_csv_atomic', 'content_checksum', 'save_atomic', 'load_checked', 'read_json', 'FolderBusy',
-           'writer_lock', 'remove_orphans', 'round_dir', 'rounds_done']
+           'CheckpointError', 'DamagedFile', 'UnreadableFile', 'replace_atomic', 'write_text_atomic',
+           'write_json_atomic', 'write_csv_atomic', 'content_checksum', 'save_atomic', 'load_checked', 'read_json',
+           'FolderBusy', 'writer_lock', 'lock_if_free', 'remove_orphans', 'round_dir', 'rounds_done']
 
 # %% ../nbs/01a_files.ipynb 2
-import errno, fcntl, hashlib, json, os, socket, tempfile, time
-from contextlib import contextmanager
+import errno, fcntl, hashlib, io, json, os, re, socket, tempfile, threading, time
+from contextlib import contextmanager, ExitStack
 from pathlib import Path
 
 import torch
@@ -22,6 +22,9 @@ class CheckpointError(ValueError):
 
 class DamagedFile(CheckpointError):
     "A file that still loads but whose content no longer matches the checksum written with it."
+
+class UnreadableFile(CheckpointError):
+    "A file torch cannot read at all: truncated, garbled, or not a torch file."
 
 # %% ../nbs/01a_files.ipynb 8
 def _umask() -> int:
@@ -129,23 +132,25 @@ FIXES = {"round-checkpoint": "A checkpoint only saves time: delete it, and its t
          "ticket": "A ticket file is the only copy of what it holds: export it again from its run "
                    "(export_ticket) or restore it from a backup."}
 "What to do about a damaged or unreadable file, by kind; other kinds: `RESUME_FIX`."
-RESUME_FIX = ("Run the same command again (imp.run with the same out=): a resumed run checks its files and "
-              "recomputes a damaged one where it can do so bit for bit, and otherwise says exactly what to delete.")
+RESUME_FIX = ("Resume the run that wrote it (imp.run with its options and out=, or dlth imp with its options and "
+              "--out): a resumed run checks its files and recomputes a damaged one where it can do so bit for bit, "
+              "and otherwise says exactly what to delete.")
 
 def _damaged(path: Path, kind: str, why: str, fix: str|None) -> str:
     "The message for a file that cannot be used: where, why, and what to do."
-    return f"{path} {why} It cannot be used as a {kind}. {fix or FIXES.get(kind, RESUME_FIX)}"
+    return f"{path} {why} It was not used. {fix or FIXES.get(kind, RESUME_FIX)}"
 
 # %% ../nbs/01a_files.ipynb 37
 def load_checked(path, kind: str, map_location="cpu", fix: str|None = None, checksum: bool = False):
     "What `save_atomic(obj, path, kind)` saved (and its checksum); a `CheckpointError` naming the file otherwise."
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"{path} does not exist.")
-    try: blob = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:
+    if not path.exists(): raise FileNotFoundError(f"{path} does not exist." + (f" {fix}" if fix else ""))
+    raw = path.read_bytes()               # the disk's errors (I/O, permissions) pass as they are: the file may be whole
+    try: blob = torch.load(io.BytesIO(raw), map_location=map_location, weights_only=True)
+    except Exception as e:                # torch says a cut file is OSError 22: read apart, any error is the file's
         why = (f"could not be read ({type(e).__name__}: {str(e)[:120]}): it is truncated, damaged, "
                "or was not written by data_efficient_lth.")
-        raise CheckpointError(_damaged(path, kind, why, fix)) from None
+        raise UnreadableFile(_damaged(path, kind, why, fix)) from None
     if not (isinstance(blob, dict) and blob.get("format") == FORMAT):
         raise CheckpointError(f"{path} is a torch file but not one of data_efficient_lth's (no format tag): "
                               f"a foreign checkpoint cannot be used as a {kind}. Point to the right file.")
@@ -175,7 +180,17 @@ class FolderBusy(RuntimeError):
         super().__init__(message)
         self.holder = holder
 
-_held: dict = {}      # (folder's real path, pid) → [open lock file descriptor, depth]
+_held: dict = {}      # (folder's real path, pid, thread) → [open lock file descriptor, depth]
+_held_guard = threading.Lock()
+
+def _forget_in_child():
+    "A forked child closes the lock descriptors it inherited: the parent's locks must end with the parent's blocks."
+    for fd, _ in _held.values():
+        try: os.close(fd)
+        except OSError: pass
+    _held.clear()
+
+if hasattr(os, "register_at_fork"): os.register_at_fork(after_in_child=_forget_in_child)
 
 # %% ../nbs/01a_files.ipynb 49
 def _holder(fd: int) -> str:
@@ -184,9 +199,18 @@ def _holder(fd: int) -> str:
     except (OSError, ValueError): return "another process"
     return f"process {who.get('pid')} on {who.get('host')} (since {who.get('since')})"
 
-def _acquire(folder: Path, wait: bool = False) -> int:
+def _open_lock(folder: Path) -> int|None:
+    "The lock file's descriptor; read-only where the folder is (a lock still works); None where it cannot exist."
+    try: return os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    except OSError as e:
+        if e.errno not in (errno.EROFS, errno.EACCES, errno.EPERM): raise
+        if (folder / LOCK).exists(): return os.open(folder / LOCK, os.O_RDONLY)
+        return None                        # nothing can be written here: no writer to keep out
+
+def _acquire(folder: Path, wait: bool = False) -> int|None:
     "Take `folder`'s lock (`wait`: once free); the open descriptor that holds it, or `FolderBusy` naming the holder."
-    fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    fd = _open_lock(folder)
+    if fd is None: return None
     try: fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
     except BlockingIOError:
         holder = _holder(fd)
@@ -195,8 +219,10 @@ def _acquire(folder: Path, wait: bool = False) -> int:
                          "Nothing was changed. Wait for it to finish (or stop it), then run this again: "
                          "it carries on from what that one has finished.", holder) from None
     me = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%d %H:%M:%S")}
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, json.dumps(me).encode(), 0)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me).encode(), 0)
+    except OSError: pass                   # a full or read-only disk: the lock holds, without saying whose
     return fd
 
 # %% ../nbs/01a_files.ipynb 50
@@ -205,15 +231,28 @@ def writer_lock(folder, wait: bool = False):
     "Hold `folder`'s writer lock (creating the folder) while the block runs; `wait`: until it is free. Re-entrant."
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    key = (os.path.realpath(folder), os.getpid())       # a forked child does not inherit the right to write
-    if key not in _held: _held[key] = [_acquire(folder, wait), 0]
-    _held[key][1] += 1
+    key = (os.path.realpath(folder), os.getpid(), threading.get_ident())   # another thread is another writer
+    with _held_guard:
+        if key not in _held: _held[key] = [_acquire(folder, wait), 0]
+        _held[key][1] += 1
     try: yield folder
     finally:
-        _held[key][1] -= 1
-        if _held[key][1] == 0: os.close(_held.pop(key)[0])     # closing the descriptor releases the lock
+        with _held_guard:
+            _held[key][1] -= 1
+            if _held[key][1] == 0:
+                fd = _held.pop(key)[0]
+                if fd is not None: os.close(fd)     # closing the descriptor releases the lock
 
-# %% ../nbs/01a_files.ipynb 56
+# %% ../nbs/01a_files.ipynb 59
+@contextmanager
+def lock_if_free(folder):
+    "`folder`'s writer lock if no process holds it, else none: a live writer cleaned the folder when it started."
+    with ExitStack() as held:
+        try: held.enter_context(writer_lock(folder))
+        except FolderBusy: pass
+        yield
+
+# %% ../nbs/01a_files.ipynb 63
 def remove_orphans(folder, recursive: bool = True) -> list[Path]:
     "Delete the temporary files that writes killed half-way left in `folder` (and below); return them."
     find = Path(folder).rglob if recursive else Path(folder).glob
@@ -221,18 +260,19 @@ def remove_orphans(folder, recursive: bool = True) -> list[Path]:
     for p in gone: p.unlink()
     return gone
 
-# %% ../nbs/01a_files.ipynb 59
+# %% ../nbs/01a_files.ipynb 66
 CONFIG, SUBSET, REWIND, RESULTS, REPORT = "config.json", "subset.json", "rewind.pt", "results.csv", "report.html"
 MASK, WEIGHTS, HISTORY, METRICS, CHECKPOINT = "mask.pt", "weights.pt", "history.json", "metrics.json", "checkpoint.pt"
 BRANCHES, FINETUNE = "branches", "finetune"
 SWEEP, SUMMARY, SWEEP_REPORT = "sweep.json", "summary.csv", "sweep.html"
 
-# %% ../nbs/01a_files.ipynb 62
+# %% ../nbs/01a_files.ipynb 69
 def round_dir(out, number: int) -> Path:
     "The folder of one round: `out/round_03`."
     return Path(out) / f"round_{number:02d}"
 
-# %% ../nbs/01a_files.ipynb 65
+# %% ../nbs/01a_files.ipynb 72
 def rounds_done(out) -> list[int]:
     "The rounds whose metrics are written, in order: a round is finished when its metrics.json exists."
-    return sorted(int(p.parent.name[len("round_"):]) for p in Path(out).glob(f"round_*/{METRICS}"))
+    names = (p.parent.name for p in Path(out).glob(f"round_*/{METRICS}"))
+    return sorted(int(m.group(1)) for m in map(re.compile(r"round_(\d+)").fullmatch, names) if m)

@@ -20,7 +20,8 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .augment import rgb_to_hsv, hsv_to_rgb, grayscale
-from .data import ImageData, normalize, to_float, load_dataset, split
+from .data import ImageData, normalize, to_float, split
+from .datasets import load_dataset
 from .imp import as_run
 from .train import Engine, eval_model, evaluate_prepared
 

@@ -6,7 +6,8 @@
 __all__ = ['BF16_UNITS', 'whole_number', 'finite_number', 'TrainConfig', 'cosine_lr', 'pick_device', 'cpu_bf16_units',
            'cpu_has_bf16', 'resolve_precision', 'Engine', 'cpu_model', 'device_name', 'live_bars', 'EpochLines',
            'progress_bar', 'eval_model', 'evaluate_prepared', 'evaluate', 'Compiled', 'loss_fn', 'advprop_examples',
-           'advprop_loss', 'train_step', 'train_epoch', 'Diverged', 'train']
+           'advprop_loss', 'train_step', 'train_epoch', 'Diverged', 'train', 'recompute_bn_', 'evaluate_recomputed',
+           'recomputed_metrics']
 
 # %% ../nbs/03_train.ipynb 2
 import copy, math, numbers, os, platform, sys, time, warnings
@@ -20,7 +21,7 @@ from tqdm.auto import tqdm
 
 from .data import Batches, normalize, to_float
 from .prune import Mask, MaskedParams
-from .files import save_atomic, load_checked, CheckpointError
+from .files import save_atomic, load_checked, CheckpointError, DamagedFile, UnreadableFile
 from .models import DualBatchNorm2d, use_aux_bn
 
 # %% ../nbs/03_train.ipynb 5
@@ -428,14 +429,24 @@ def _restore(state: dict, model: nn.Module, batches) -> tuple[list, int]:
     return list(state["history"]), state["epoch"]
 
 # %% ../nbs/03_train.ipynb 118
+def _set_aside(path: Path, error: CheckpointError, then: str):
+    "Take a damaged (deleted) or unreadable (renamed `.unreadable`) checkpoint out of the way, saying so; else raise."
+    what = str(error).split(" It was not used")[0]
+    if isinstance(error, DamagedFile):
+        path.unlink()
+        tqdm.write(f"{what} Deleted: {then}", file=sys.stderr)
+    elif isinstance(error, UnreadableFile):
+        aside = path.with_name(path.name + ".unreadable")
+        os.replace(path, aside)
+        tqdm.write(f"{what} Moved aside to {aside.name}: {then}", file=sys.stderr)
+    else: raise error                      # a file of another kind or origin is not ours to move: refused
+
 def _load_checkpoint(path, engine: Engine) -> dict|None:
-    "The round checkpoint at `path` on the engine's device; None without one, or when it is damaged (then deleted)."
+    "The round checkpoint at `path` on the engine's device; None without one, or when it is damaged (set aside)."
     if path is None or not Path(path).exists(): return None
     try: return load_checked(path, "round-checkpoint", map_location=engine.dev)
     except CheckpointError as e:      # a checkpoint only saves time: its training restarts and ends the same
-        Path(path).unlink()
-        tqdm.write(f"{str(e).split(' It cannot be used')[0]} Deleted: this training restarts from its "
-                   "first epoch and ends as it would have.", file=sys.stderr)
+        _set_aside(Path(path), e, "this training restarts from its first epoch and ends as it would have.")
         return None
 
 # %% ../nbs/03_train.ipynb 121
@@ -503,3 +514,64 @@ def train(model: nn.Module,
     bar.close()
     _check_weights(model.state_dict(), cfg.epochs - 1, cfg)
     return history
+
+# %% ../nbs/03_train.ipynb 139
+def _batch_norms(model: nn.Module) -> list:
+    "The BatchNorm layers evaluation uses and that keep statistics (AdvProp's auxiliary ones left out)."
+    aux = {id(m.aux) for m in model.modules() if isinstance(m, DualBatchNorm2d)}
+    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+            and id(m) not in aux and m.running_mean is not None]
+
+class _Measured(Exception): "Raised by a hook once the layer it measures has seen its input: the rest is not needed."
+
+def _in_use_order(model: nn.Module, norms: list, x: torch.Tensor) -> list:
+    "`norms` in the order a forward pass of `x` uses them (those it does not use left out)."
+    used = []
+    hooks = [bn.register_forward_pre_hook(lambda m, args: used.append(m) if m not in used else None) for bn in norms]
+    try: model(x)
+    finally:
+        for h in hooks: h.remove()
+    return used
+
+# %% ../nbs/03_train.ipynb 140
+@torch.no_grad()
+def recompute_bn_(model: nn.Module, x: torch.Tensor,   # training images (0–1 or uint8), un-augmented
+                  mean, std,                             # the normalisation the network was trained with
+                  engine: Engine|None = None, batch_size: int|None = None) -> nn.Module:
+    "Set each BatchNorm's statistics to the exact mean and variance of its input over all of `x`; in place, eval mode."
+    engine = engine or Engine(device=next(model.parameters()).device, precision="fp32", fold_bn=False)
+    engine.prepare(model).eval()
+    dtype, step = next(model.parameters()).dtype, batch_size or engine.eval_batch_size
+    def inputs(i): return engine.inputs(normalize(to_float(x[i:i + step].to(engine.dev)), mean, std)).to(dtype)
+    for bn in _in_use_order(model, _batch_norms(model), inputs(0)):
+        sums = []
+        def measure(m, args):
+            v = args[0].double().transpose(0, 1).reshape(args[0].shape[1], -1)    # channels × values
+            sums.append((v.sum(1), (v * v).sum(1), v.shape[1]))
+            raise _Measured
+        hook = bn.register_forward_pre_hook(measure)
+        try:
+            for i in range(0, len(x), step):
+                try: model(inputs(i))
+                except _Measured: pass
+        finally: hook.remove()
+        count = sum(n for _, _, n in sums)
+        mu = sum(s for s, _, _ in sums) / count
+        bn.running_mean.copy_(mu)
+        bn.running_var.copy_((sum(q for _, q, _ in sums) / count - mu * mu).clamp_min(0))
+    return model
+
+# %% ../nbs/03_train.ipynb 145
+def evaluate_recomputed(model: nn.Module, x_train: torch.Tensor,   # the training images the statistics come from
+                        x_test: torch.Tensor, y_test: torch.Tensor, mean, std,
+                        engine: Engine|None = None) -> dict:
+    "`evaluate` a copy of `model` whose BatchNorm statistics are recomputed on `x_train`; `model` is left as it is."
+    recomputed = recompute_bn_(copy.deepcopy(model), x_train, mean, std, engine)
+    return evaluate(recomputed, x_test, y_test, mean, std, engine)
+
+# %% ../nbs/03_train.ipynb 149
+def recomputed_metrics(model: nn.Module, x_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor,
+                       mean, std, engine: Engine|None = None) -> dict:
+    "`evaluate_recomputed` under the names a round's metrics.json gives it: `test_acc_bn`, `test_loss_bn`."
+    got = evaluate_recomputed(model, x_train, x_test, y_test, mean, std, engine)
+    return {"test_acc_bn": got["test_acc"], "test_loss_bn": got["test_loss"]}

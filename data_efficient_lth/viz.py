@@ -24,9 +24,10 @@ import torch
 from fastcore.basics import patch
 
 from .imp import Run, as_run, pruning_words
+from .rundir import BN
 from .baselines import branch_results, compare
 from .lmc import LMC, instability_figure
-from .files import write_text_atomic, CONFIG, REPORT
+from .files import write_text_atomic, lock_if_free, CONFIG, REPORT
 from .prune import n_to_prune
 
 # %% ../nbs/05_viz.ipynb 6
@@ -40,7 +41,7 @@ COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c
 
 # %% ../nbs/05_viz.ipynb 12
 def _add_run(fig: go.Figure, run: Run, results, color: str):
-    "One run's accuracy per round, a dotted line at its dense accuracy, and a star on its best ticket."
+    "A run's accuracy per round, dotted: dense, a star: best ticket; dashed: with BatchNorm statistics recomputed."
     name = run.dir.name
     fig.add_trace(go.Scatter(x=results["remaining"], y=100 * results["test_acc"], mode="lines+markers", name=name,
                              line=dict(color=color), customdata=list(results.index),
@@ -54,6 +55,12 @@ def _add_run(fig: go.Figure, run: Run, results, color: str):
         fig.add_trace(go.Scatter(x=[best["remaining"]], y=[100 * best["test_acc"]], mode="markers",
                                  marker=dict(symbol="star", size=16, color=color),
                                  name=f"best ticket, {name} (chosen on test)"))
+    if run.has_bn():            # runs from before the recomputed accuracy was recorded have only the line above
+        bn = results.dropna(subset=[BN])
+        fig.add_trace(go.Scatter(x=bn["remaining"], y=100 * bn[BN], mode="lines+markers", name=f"{name}, BN recomputed",
+                                 line=dict(color=color, dash="dash"), marker=dict(symbol="diamond-open"),
+                                 customdata=list(bn.index), hovertemplate="round %{customdata}<br>%{x:.1f}% remaining"
+                                 "<br>%{y:.2f}% with BatchNorm statistics recomputed<extra></extra>"))
 
 # %% ../nbs/05_viz.ipynb 15
 def _mark_round(fig: go.Figure, results, selected: int):
@@ -81,7 +88,7 @@ def _remaining_axis(fig: go.Figure, results: list):
 # %% ../nbs/05_viz.ipynb 24
 def _accuracy_axis(fig: go.Figure, results: list):
     "A y axis of test accuracy (%) with a margin around the accuracies shown, never past 0 or 101."
-    shown = [100 * a for res in results for a in res.get("test_acc", [])]
+    shown = [100 * a for res in results for key in ("test_acc", BN) for a in res.get(key, []) if a == a]   # a NaN: not recorded
     if shown:
         fig.update_yaxes(range=[max(0, min(shown) - 4), min(101, max(shown) + 4)])
     fig.update_yaxes(title="test accuracy (%)")
@@ -576,7 +583,8 @@ def _run_summary(config) -> str:
     "What the run did, in one paragraph's text: data, network, pruning and rewinding, epochs, seed."
     return (f"{html.escape(config.dataset)}, {html.escape(config.arch)} (stem={html.escape(config.stem)}), "
             f"{html.escape(pruning_words(config))},\n{config.epochs} epochs a round, seed {config.seed}. "
-            "Accuracy is each round's final-epoch accuracy on the whole test split.")
+            "Accuracy is each round's final-epoch accuracy on the whole test split, with the BatchNorm statistics "
+            "training left and (dashed; 'BN recomputed') with statistics recomputed on the training images.")
 
 # %% ../nbs/05_viz.ipynb 126
 def _baselines_html(run) -> str:
@@ -620,5 +628,5 @@ def report(run, path=None) -> Path:
 <h2>Configuration</h2><pre>{html.escape(json.dumps(run.config.to_json(), indent=1))}</pre>
 <script type="application/json" id="report-data">{script_json(data)}</script>
 <script>{REPORT_JS}draw("fig-heatmap", {heatmap});{lmc_js}</script></body></html>"""
-    write_text_atomic(page, path)
+    with lock_if_free(path.parent): write_text_atomic(page, path)   # no start-up cleanup takes its temporary file
     return path

@@ -77,6 +77,8 @@ def test_batched_runs_resume_bit_for_bit_after_a_kill(tmp_path, reference, where
     for seed in ("s0", "s1"):
         _same_runs(out / seed, reference / "batched" / seed)
         assert not _leftovers(out / seed), _leftovers(out / seed)
+        together = lambda run: [Run(run).metrics(r).get("batched_runs") for r in Run(run).rounds_done]
+        assert together(out / seed) == together(reference / "batched" / seed) == [2, 2, 2]
 
 def _flip(path: Path, n: int = 64):
     "Flip `n` bytes in the middle of `path`, as a failing disk might."

@@ -9,7 +9,8 @@ import warnings
 
 import torch
 
-from data_efficient_lth.data import load_dataset, Batches, to_float
+from data_efficient_lth.data import Batches, to_float
+from data_efficient_lth.datasets import load_dataset
 from data_efficient_lth.models import resnet18
 from data_efficient_lth.prune import Mask, magnitude_prune
 from data_efficient_lth.train import Engine, TrainConfig, train
