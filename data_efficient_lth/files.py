@@ -253,18 +253,20 @@ def lock_if_free(folder):
         yield
 
 # %% ../nbs/01a_files.ipynb 63
-def remove_orphans(folder, recursive: bool = True) -> list[Path]:
-    "Delete the temporary files that writes killed half-way left in `folder` (and below); return them."
-    find = Path(folder).rglob if recursive else Path(folder).glob
-    gone = [p for p in find(".*.tmp") if p.is_file()]
-    for p in gone: p.unlink()
-    return gone
-
-# %% ../nbs/01a_files.ipynb 66
 CONFIG, SUBSET, REWIND, RESULTS, REPORT = "config.json", "subset.json", "rewind.pt", "results.csv", "report.html"
 MASK, WEIGHTS, HISTORY, METRICS, CHECKPOINT = "mask.pt", "weights.pt", "history.json", "metrics.json", "checkpoint.pt"
 BRANCHES, FINETUNE = "branches", "finetune"
 SWEEP, SUMMARY, SWEEP_REPORT = "sweep.json", "summary.csv", "sweep.html"
+
+# %% ../nbs/01a_files.ipynb 65
+def remove_orphans(folder, recursive: bool = True) -> list[Path]:
+    "Delete what writes killed half-way left in `folder` (and below): temporary files, finished folders' checkpoints."
+    find = Path(folder).rglob if recursive else Path(folder).glob
+    gone = [p for p in find(".*.tmp") if p.is_file()]
+    for finished in find(METRICS):                 # its checkpoints were to be deleted right after metrics.json
+        gone += [p for p in finished.parent.glob(f"{Path(CHECKPOINT).stem}*{Path(CHECKPOINT).suffix}") if p.is_file()]
+    for p in gone: p.unlink()
+    return gone
 
 # %% ../nbs/01a_files.ipynb 69
 def round_dir(out, number: int) -> Path:
