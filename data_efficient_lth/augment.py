@@ -16,59 +16,58 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from torchvision.transforms.v2 import functional as TF
 
 from .data import ImageData, random_crop, random_hflip
 
-# %% ../nbs/00a_augment.ipynb 5
+# %% ../nbs/00a_augment.ipynb 6
 def uniform(n: int, lo: float, hi: float, g: torch.Generator) -> torch.Tensor:
     "`n` draws from U(lo, hi) on the CPU."
     return lo + (hi - lo) * torch.rand(n, generator=g)
 
-# %% ../nbs/00a_augment.ipynb 8
+# %% ../nbs/00a_augment.ipynb 9
 def coin(n: int, p: float, g: torch.Generator) -> torch.Tensor:
     "`n` booleans, each True with probability `p`."
     return torch.rand(n, generator=g) < p
 
-# %% ../nbs/00a_augment.ipynb 11
+# %% ../nbs/00a_augment.ipynb 12
 def _per_image(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     "A per-image value shaped to broadcast over `x`."
     return v.to(device=x.device, dtype=x.dtype).view(-1, *([1] * (x.ndim - 1)))
 
-# %% ../nbs/00a_augment.ipynb 14
+# %% ../nbs/00a_augment.ipynb 15
 def where_images(sel: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     "`a` for the images where `sel` is True, else `b`."
     return torch.where(_per_image(sel, a).bool(), a, b)
 
-# %% ../nbs/00a_augment.ipynb 18
+# %% ../nbs/00a_augment.ipynb 19
 def blend(a: torch.Tensor, b: torch.Tensor, f) -> torch.Tensor:
     "`f·a + (1-f)·b`, per image, clamped to 0–1."
     return (_per_image(torch.as_tensor(f), a) * (a - b) + b).clamp_(0, 1)
 
-# %% ../nbs/00a_augment.ipynb 21
+# %% ../nbs/00a_augment.ipynb 22
 def grayscale(x: torch.Tensor) -> torch.Tensor:
     "ITU-R 601 luma, repeated over the RGB channels; images of other channel counts unchanged."
     if x.shape[1] != 3: return x
     r, g, b = x.unbind(1)
     return (0.2989 * r + 0.587 * g + 0.114 * b).unsqueeze(1).expand_as(x)
 
-# %% ../nbs/00a_augment.ipynb 24
+# %% ../nbs/00a_augment.ipynb 25
 def brightness(x, f):
     "Scale each image by its factor `f` (a blend with black), clamped to 0–1."
     return (_per_image(torch.as_tensor(f), x) * x).clamp_(0, 1)
 
-# %% ../nbs/00a_augment.ipynb 27
+# %% ../nbs/00a_augment.ipynb 28
 def contrast(x, f):
     "Blend each image with its mean gray level (its mean value if not RGB)."
     mean_gray = grayscale(x).mean(dim=(-3, -2, -1), keepdim=True)
     return blend(x, mean_gray.expand_as(x), f)
 
-# %% ../nbs/00a_augment.ipynb 30
+# %% ../nbs/00a_augment.ipynb 31
 def saturation(x, f):
     "Blend each RGB image with its grayscale; other channel counts unchanged."
     return x if x.shape[1] != 3 else blend(x, grayscale(x), f)
 
-# %% ../nbs/00a_augment.ipynb 33
+# %% ../nbs/00a_augment.ipynb 34
 def sharpness(x, f):
     "Blend with the 3×3 smoothed image (border pixels kept), as PIL's and torchvision's sharpness."
     if x.shape[-1] <= 2 or x.shape[-2] <= 2: return x
@@ -80,7 +79,7 @@ def sharpness(x, f):
     smoothed[..., 1:-1, 1:-1] = F.conv2d(x, kernel, groups=channels)
     return blend(x, smoothed, f)
 
-# %% ../nbs/00a_augment.ipynb 36
+# %% ../nbs/00a_augment.ipynb 37
 def rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
     "RGB → HSV, all channels in 0–1."
     r, g, b = x.unbind(1)
@@ -93,7 +92,7 @@ def rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
     hue_turns = torch.where(chroma > 0, (sector / 6) % 1.0, torch.zeros_like(sector))
     return torch.stack((hue_turns, sat, value), 1)
 
-# %% ../nbs/00a_augment.ipynb 39
+# %% ../nbs/00a_augment.ipynb 40
 def hsv_to_rgb(x: torch.Tensor) -> torch.Tensor:
     "HSV → RGB."
     h, s, v = x.unbind(1)
@@ -101,7 +100,7 @@ def hsv_to_rgb(x: torch.Tensor) -> torch.Tensor:
     channel = lambda n: v - v * s * (torch.minimum(sector(n), 4 - sector(n)).clamp(0, 1))
     return torch.stack((channel(5), channel(3), channel(1)), 1)
 
-# %% ../nbs/00a_augment.ipynb 42
+# %% ../nbs/00a_augment.ipynb 43
 def hue(x, shift):
     "Rotate the hue by `shift` (a fraction of the colour circle, in [-0.5, 0.5]) per image."
     if x.shape[1] != 3: return x
@@ -109,35 +108,36 @@ def hue(x, shift):
     hsv[:, 0] = (hsv[:, 0] + _per_image(torch.as_tensor(shift), hsv[:, 0:1])[:, 0]) % 1.0
     return hsv_to_rgb(hsv).clamp_(0, 1)
 
-# %% ../nbs/00a_augment.ipynb 45
+# %% ../nbs/00a_augment.ipynb 46
 def posterize(x, bits):
     "Keep `bits` bits per channel (float images: `floor(x·2^bits) / 2^bits`, as torchvision)."
     levels = _per_image(2.0 ** torch.as_tensor(bits, dtype=torch.float32), x)
     return (x * levels).floor_().clamp_(min=0).minimum(levels - 1) / levels
 
-# %% ../nbs/00a_augment.ipynb 48
+# %% ../nbs/00a_augment.ipynb 49
 def solarize(x, threshold):
     "Invert the pixels at or above `threshold` (0–1) per image."
     return torch.where(x >= _per_image(torch.as_tensor(threshold), x), 1 - x, x)
 
-# %% ../nbs/00a_augment.ipynb 51
+# %% ../nbs/00a_augment.ipynb 52
 def autocontrast(x):
     "Stretch each channel of each image to span 0–1."
     lo, hi = x.amin((-2, -1), keepdim=True), x.amax((-2, -1), keepdim=True)
     flat = hi == lo
     return torch.where(flat, x, (x - lo) / torch.where(flat, torch.ones_like(hi), hi - lo)).clamp_(0, 1)
 
-# %% ../nbs/00a_augment.ipynb 54
+# %% ../nbs/00a_augment.ipynb 55
 def equalize(x):
     "Histogram equalisation of each channel of each image (torchvision's batched kernel)."
+    from torchvision.transforms.v2 import functional as TF    # here: torchvision's import costs a second
     return TF.equalize(x)
 
-# %% ../nbs/00a_augment.ipynb 57
+# %% ../nbs/00a_augment.ipynb 58
 def invert(x):
     "`1 - x`."
     return 1 - x
 
-# %% ../nbs/00a_augment.ipynb 61
+# %% ../nbs/00a_augment.ipynb 62
 def warp(x: torch.Tensor, A: torch.Tensor, mode: str = "nearest", fill: float = 0.) -> torch.Tensor:
     "Image i's output pixel `p` (pixel units, origin at the centre) reads input pixel `A[i] @ [p, 1]`; `fill` outside."
     n, c, h, w = x.shape
@@ -150,12 +150,12 @@ def warp(x: torch.Tensor, A: torch.Tensor, mode: str = "nearest", fill: float = 
     inside = F.grid_sample(ones, grid, mode=mode, padding_mode="zeros", align_corners=False)   # 0 where outside
     return out + (1 - inside) * fill
 
-# %% ../nbs/00a_augment.ipynb 62
+# %% ../nbs/00a_augment.ipynb 63
 def _eye(n):
     "`n` identity matrices for `warp`."
     return torch.eye(2, 3).repeat(n, 1, 1)
 
-# %% ../nbs/00a_augment.ipynb 65
+# %% ../nbs/00a_augment.ipynb 66
 def rotate(x, degrees, fill: float = 0.):
     "Rotate each image by its angle (counter-clockwise, degrees) about the centre."
     radians = torch.as_tensor(degrees, dtype=torch.float32).expand(len(x)) * math.pi / 180
@@ -164,14 +164,14 @@ def rotate(x, degrees, fill: float = 0.):
     matrix[:, 0, 0], matrix[:, 0, 1], matrix[:, 1, 0], matrix[:, 1, 1] = cos, -sin, sin, cos   # output → input
     return warp(x, matrix, fill=fill)
 
-# %% ../nbs/00a_augment.ipynb 68
+# %% ../nbs/00a_augment.ipynb 69
 def translate(x, pixels, axis: str, fill: float = 0.):
     "Shift each image by its number of pixels along `axis` ('x' or 'y')."
     matrix = _eye(len(x))
     matrix[:, 0 if axis == "x" else 1, 2] = -torch.as_tensor(pixels, dtype=torch.float32).expand(len(x))
     return warp(x, matrix, fill=fill)
 
-# %% ../nbs/00a_augment.ipynb 71
+# %% ../nbs/00a_augment.ipynb 72
 def shear(x, s, axis: str, fill: float = 0.):
     "Shear each image by factor `s` along `axis` about its top (left) edge, as PIL's affine transform."
     n, _, h, w = x.shape
@@ -186,12 +186,12 @@ def shear(x, s, axis: str, fill: float = 0.):
         matrix[:, 1, 2] = s * w / 2
     return warp(x, matrix, fill=fill)
 
-# %% ../nbs/00a_augment.ipynb 75
+# %% ../nbs/00a_augment.ipynb 76
 def random_vflip(x, g):
     "Each image flipped top–bottom with probability 1/2."
     return where_images(coin(len(x), 0.5, g), x.flip(-2), x)
 
-# %% ../nbs/00a_augment.ipynb 78
+# %% ../nbs/00a_augment.ipynb 79
 def _crop_boxes(n: int, h: int, w: int, g, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)) -> tuple:
     "torchvision's random-resized-crop boxes for `n` images of `h`×`w`: left, top, width, height (pixels)."
     tries = 10
@@ -209,7 +209,7 @@ def _crop_boxes(n: int, h: int, w: int, g, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 
     x0, y0 = torch.where(first >= 0, x0, (w - cw) // 2), torch.where(first >= 0, y0, (h - ch) // 2)
     return x0, y0, cw, ch
 
-# %% ../nbs/00a_augment.ipynb 81
+# %% ../nbs/00a_augment.ipynb 82
 def random_resized_crop(x, size: int, g, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)) -> torch.Tensor:
     "A random area and aspect of each image, resized (bilinear) to `size`×`size`."
     n, c, h, w = x.shape
@@ -222,7 +222,7 @@ def random_resized_crop(x, size: int, g, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)
     out = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
     return out.clamp_(0, 1)
 
-# %% ../nbs/00a_augment.ipynb 84
+# %% ../nbs/00a_augment.ipynb 85
 def color_jitter(x, g, brightness_=0.4, contrast_=0.4, saturation_=0.4, hue_=0.1, p: float = 0.8):
     "torchvision's ColorJitter per image (factors 1±strength, hue ±hue_, random order per image), with prob. `p`."
     n = len(x)
@@ -238,12 +238,12 @@ def color_jitter(x, g, brightness_=0.4, contrast_=0.4, saturation_=0.4, hue_=0.1
             if len(sel): out[sel.to(x.device)] = op(out[sel.to(x.device)], factors[k][sel])
     return out
 
-# %% ../nbs/00a_augment.ipynb 87
+# %% ../nbs/00a_augment.ipynb 88
 def random_grayscale(x, g, p: float = 0.2):
     "Each image turned gray with probability `p`."
     return where_images(coin(len(x), p, g), grayscale(x), x)
 
-# %% ../nbs/00a_augment.ipynb 90
+# %% ../nbs/00a_augment.ipynb 91
 def gaussian_blur(x, g, sigma=(0.1, 2.0), p: float = 0.5, kernel: int|None = None):
     "Blur each image with prob. `p`, σ ~ U(sigma), kernel ≈ 10% of the side (odd, ≥ 3), reflected borders."
     n, c, h, w = x.shape
@@ -260,14 +260,14 @@ def gaussian_blur(x, g, sigma=(0.1, 2.0), p: float = 0.5, kernel: int|None = Non
     blurred = F.conv2d(blurred, weights.view(n * c, 1, 1, ksize), groups=n * c).view(n, c, h, w)
     return where_images(apply, blurred, x)
 
-# %% ../nbs/00a_augment.ipynb 94
+# %% ../nbs/00a_augment.ipynb 95
 def _centred_box(n: int, h: int, w: int, size: int, g) -> tuple:
     "DeVries & Taylor's box: a centre on any pixel, the square around it clipped; rows `top:bottom`, columns `left:right`."
     cy, cx = torch.randint(0, h, (n,), generator=g), torch.randint(0, w, (n,), generator=g)
     top, left = cy - size // 2, cx - size // 2
     return top.clamp_min(0), (top + size).clamp_max(h), left.clamp_min(0), (left + size).clamp_max(w)
 
-# %% ../nbs/00a_augment.ipynb 97
+# %% ../nbs/00a_augment.ipynb 98
 def _release_box(n: int, h: int, w: int, size: int, g) -> tuple:
     "The release's box, slip included: a top-left corner in [−size/2, side − size), clipped with `top` for `left`."
     top = torch.randint(-(size // 2), h - size, (n,), generator=g)
@@ -277,7 +277,7 @@ def _release_box(n: int, h: int, w: int, size: int, g) -> tuple:
     left = torch.where(left < 0, 0, top)                 # the release's `0 if left < 0 else top`
     return top, bottom, left, right
 
-# %% ../nbs/00a_augment.ipynb 100
+# %% ../nbs/00a_augment.ipynb 101
 CUTOUT_BOXES = {"centred": _centred_box, "release": _release_box}
 "Cutout's boxes by name: 'centred' (ours, DeVries & Taylor's) and 'release' (the paper's code, its slip included)."
 
@@ -289,14 +289,14 @@ def cutout_holes(n: int, h: int, w: int, g, size: int = 16, box: str = "centred"
     rows, cols = torch.arange(h)[None], torch.arange(w)[None]
     return ((rows >= top) & (rows < bottom))[:, :, None] & ((cols >= left) & (cols < right))[:, None, :]
 
-# %% ../nbs/00a_augment.ipynb 105
+# %% ../nbs/00a_augment.ipynb 106
 def cutout(x, g, size: int = 16, box: str = "centred"):
     "One `box` per image (see `cutout_holes`: 'centred' or the release's), filled with the image's mean (as the release)."
     n, c, h, w = x.shape
     hole = cutout_holes(n, h, w, g, size, box)[:, None].to(x.device)
     return torch.where(hole, x.mean((-3, -2, -1), keepdim=True), x)
 
-# %% ../nbs/00a_augment.ipynb 109
+# %% ../nbs/00a_augment.ipynb 110
 AUTOAUGMENT_FILL = 128 / 255   # the release fills what AutoAugment's geometric operations uncover with gray 128
 
 def _shear_x(x, m, s): return shear(x, 0.3 * m * s, "x", AUTOAUGMENT_FILL)
@@ -305,7 +305,7 @@ def _translate_x(x, m, s): return translate(x, 150 / 331 * x.shape[-1] * m * s, 
 def _translate_y(x, m, s): return translate(x, 150 / 331 * x.shape[-2] * m * s, "y", AUTOAUGMENT_FILL)
 def _rotate(x, m, s): return rotate(x, 30 * m * s, AUTOAUGMENT_FILL)
 
-# %% ../nbs/00a_augment.ipynb 112
+# %% ../nbs/00a_augment.ipynb 113
 def _factor(fn):
     "A colour operation of factor `1 + 0.9·m·s`."
     return lambda x, m, s: fn(x, 1 + 0.9 * m * s)
@@ -322,7 +322,7 @@ OPS: dict[str, Callable] = {
 }
 "AutoAugment's operations at the release's (torchvision's) ranges: name → f(images, magnitude 0–1, sign ±1)."
 
-# %% ../nbs/00a_augment.ipynb 115
+# %% ../nbs/00a_augment.ipynb 116
 AUTOAUGMENT_CIFAR10 = [
     (("Invert", 0.1, None), ("Contrast", 0.2, 6)), (("Rotate", 0.7, 2), ("TranslateX", 0.3, 9)),
     (("Sharpness", 0.8, 1), ("Sharpness", 0.9, 3)), (("ShearY", 0.5, 8), ("TranslateY", 0.7, 9)),
@@ -340,7 +340,7 @@ AUTOAUGMENT_CIFAR10 = [
 ]
 "AutoAugment's CIFAR-10 policy: 25 sub-policies of two (operation, probability, magnitude level 0–9)."
 
-# %% ../nbs/00a_augment.ipynb 118
+# %% ../nbs/00a_augment.ipynb 119
 def _apply_grouped(x: torch.Tensor, op: torch.Tensor, fns: list, *args) -> torch.Tensor:
     "Image i gets `fns[op[i]](image, *(a[i] for a in args))` (op -1: unchanged); images of one operation go together."
     out = x.clone()
@@ -349,12 +349,12 @@ def _apply_grouped(x: torch.Tensor, op: torch.Tensor, fns: list, *args) -> torch
         if len(sel): out[sel.to(x.device)] = fn(out[sel.to(x.device)], *(a[sel] for a in args))
     return out
 
-# %% ../nbs/00a_augment.ipynb 121
+# %% ../nbs/00a_augment.ipynb 122
 def apply_ops(x: torch.Tensor, op: torch.Tensor, m: torch.Tensor, s: torch.Tensor, names: list[str]) -> torch.Tensor:
     "Image i gets AutoAugment's operation `names[op[i]]` at magnitude `m[i]`, sign `s[i]` (op = -1: unchanged)."
     return _apply_grouped(x, op, [(lambda x, m, s: invert(x)) if n == "Invert" else OPS[n] for n in names], m, s)
 
-# %% ../nbs/00a_augment.ipynb 124
+# %% ../nbs/00a_augment.ipynb 125
 def autoaugment(x, g, policy=AUTOAUGMENT_CIFAR10, cutout_size: int|None = 16, cutout_box: str = "centred"):
     "AutoAugment with the CIFAR-10 policy, a sub-policy drawn per image; then Cutout (`cutout_box`: see `cutout`)."
     n = len(x)
@@ -368,7 +368,7 @@ def autoaugment(x, g, policy=AUTOAUGMENT_CIFAR10, cutout_size: int|None = 16, cu
         x = apply_ops(x, op, level / 9, s, names)
     return cutout(x, g, cutout_size, cutout_box) if cutout_size else x
 
-# %% ../nbs/00a_augment.ipynb 128
+# %% ../nbs/00a_augment.ipynb 129
 RANDAUGMENT: dict[str, tuple] = {
     "Identity": (lambda x, v: x, 0, 1),
     "AutoContrast": (lambda x, v: autocontrast(x), 0, 1),
@@ -387,14 +387,14 @@ RANDAUGMENT: dict[str, tuple] = {
 "The release's RandAugment: operation → (f(images, value per image), low, high); values are uniform in [low, high]."
 RANDAUGMENT_OPS = list(RANDAUGMENT)
 
-# %% ../nbs/00a_augment.ipynb 131
+# %% ../nbs/00a_augment.ipynb 132
 def randaugment_draw(n: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     "For `n` images: the operation each draws (index into `RANDAUGMENT_OPS`) and its value, uniform in its range."
     op = torch.randint(0, len(RANDAUGMENT_OPS), (n,), generator=g)
     lo, hi = (torch.tensor([float(RANDAUGMENT[k][i]) for k in RANDAUGMENT_OPS]) for i in (1, 2))
     return op, lo[op] + (hi[op] - lo[op]) * torch.rand(n, generator=g)
 
-# %% ../nbs/00a_augment.ipynb 134
+# %% ../nbs/00a_augment.ipynb 135
 def randaugment(x, g, n_ops: int = 4, cutout_size: int|None = 16, cutout_box: str = "centred"):
     "The release's RandAugment: `n_ops` operations per image drawn with replacement from `RANDAUGMENT`; then Cutout (`cutout_box`: see `cutout`)."
     fns = [RANDAUGMENT[k][0] for k in RANDAUGMENT_OPS]
@@ -403,7 +403,7 @@ def randaugment(x, g, n_ops: int = 4, cutout_size: int|None = 16, cutout_box: st
         x = _apply_grouped(x, op, fns, v)
     return cutout(x, g, cutout_size, cutout_box) if cutout_size else x
 
-# %% ../nbs/00a_augment.ipynb 140
+# %% ../nbs/00a_augment.ipynb 141
 POLICIES = {
     "none": "no augmentation",
     "base": "random crop with padding (or random-resized crop for 224-px data) + the dataset's flips",
@@ -419,7 +419,7 @@ SUFFIXES = {
 }
 "What may follow a policy's name, each at most once, in this order: '+release_cutout', then '+blur'."
 
-# %% ../nbs/00a_augment.ipynb 141
+# %% ../nbs/00a_augment.ipynb 142
 def policy_name(augment) -> str:
     "The canonical name of an augmentation setting (`True` → 'base', `False` → 'none'; suffixes in `SUFFIXES`' order)."
     if augment is True: return "base"
@@ -435,7 +435,7 @@ def policy_name(augment) -> str:
                          "autoaugment end with Cutout.")
     return "+".join([head] + [s for s in SUFFIXES if s in extra])
 
-# %% ../nbs/00a_augment.ipynb 144
+# %% ../nbs/00a_augment.ipynb 145
 def base_augment(data: ImageData) -> Callable:
     "The dataset's base augmentation."
     def f(x, g):
@@ -445,7 +445,7 @@ def base_augment(data: ImageData) -> Callable:
         return x
     return f
 
-# %% ../nbs/00a_augment.ipynb 147
+# %% ../nbs/00a_augment.ipynb 148
 def policy(augment, data: ImageData) -> Callable|None:
     "The augmentation `(x, g) -> x` of a policy name (see `POLICIES`, `SUFFIXES`) for `data`; `None` for 'none'."
     name = policy_name(augment)

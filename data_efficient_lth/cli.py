@@ -13,7 +13,8 @@ from pathlib import Path
 from fastcore.docments import docments
 from tqdm.auto import tqdm
 
-from . import imp, viz, sweep
+from . import imp
+from .entry import COMMAND_HELP, DESCRIPTION
 from .datasets import DATASETS, load_dataset
 from .files import CheckpointError, FolderBusy, SWEEP
 from .train import Engine
@@ -110,7 +111,7 @@ estimate of the time on this device. Progress is a live bar in a terminal, one l
 
 def _add_imp_command(commands):
     "`dlth imp`: every `IMPConfig` field, and how the run trains: device, checkpoints, progress, compilation."
-    command = commands.add_parser("imp", help="run or resume IMP with rewinding",
+    command = commands.add_parser("imp", help=COMMAND_HELP["imp"],
                                   description="Run (or resume) IMP; prints one row per round and a verdict.",
                                   epilog=IMP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_data_options(command, per_class_help="training images per class (default: all, or --fraction)",
@@ -129,7 +130,7 @@ def _add_imp_command(commands):
 def _add_sweep_command(commands):
     "`dlth sweep`: the grid and seeds, where the runs train (here or on Ray), the options common to every cell."
     command = commands.add_parser(
-        "sweep", help="run a grid of IMP runs (cells × seeds) into one directory, then summarise it",
+        "sweep", help=COMMAND_HELP["sweep"],
         description="Every combination of the --grid values, for every seed; resumable; "
                     "writes summary.csv and sweep.html.")
     command.add_argument("--grid", action="append", required=True, metavar="OPTION=V1,V2,...",
@@ -155,21 +156,19 @@ def _add_sweep_command(commands):
 # %% ../nbs/07_cli.ipynb 37
 def _add_run_commands(commands):
     "The commands on a run directory: `show`, `report`, `finetune` and `baseline`."
-    show = commands.add_parser("show", help="print a run's (or a sweep's) results and verdict")
+    show = commands.add_parser("show", help=COMMAND_HELP["show"])
     show.add_argument("run_dir")
-    report = commands.add_parser("report",
-                                 help="write RUN_DIR/report.html: the run's figures in one file that opens offline")
+    report = commands.add_parser("report", help=COMMAND_HELP["report"])
     report.add_argument("run_dir")
     report.add_argument("--out", default=None, help="where to write the HTML (default: RUN_DIR/report.html)")
-    finetune = commands.add_parser("finetune", help="fine-tune a round's ticket at a low learning rate")
+    finetune = commands.add_parser("finetune", help=COMMAND_HELP["finetune"])
     finetune.add_argument("run_dir")
     finetune.add_argument("--round", type=int, required=True,
                           help="the round whose ticket (mask) is fine-tuned")
     finetune.add_argument("--epochs", type=int, default=None, help="training epochs (default: the run's)")
     finetune.add_argument("--lr", type=float, default=0.001, help="peak learning rate (default: 0.001)")
     _add_device_and_quiet(finetune)
-    baseline = commands.add_parser("baseline", help="a baseline of a round's ticket: "
-                                    "reinit (same mask, fresh weights) or small-dense (width-matched dense network)")
+    baseline = commands.add_parser("baseline", help=COMMAND_HELP["baseline"])
     baseline.add_argument("run_dir")
     baseline.add_argument("kind", choices=["reinit", "small-dense"])
     baseline.add_argument("--round", type=int, required=True,
@@ -180,21 +179,20 @@ def _add_run_commands(commands):
 # %% ../nbs/07_cli.ipynb 40
 def _add_ticket_commands(commands):
     "The commands that ask whether a ticket is special, and hand it on: `at-init`, `instability`, `export`."
-    at_init = commands.add_parser("at-init", help="train networks pruned at initialisation at the run's densities")
+    at_init = commands.add_parser("at-init", help=COMMAND_HELP["at-init"])
     at_init.add_argument("run_dir")
     at_init.add_argument("method", choices=AT_INIT_METHODS)
     at_init.add_argument("--rounds", type=_numbers, default=None, metavar="1,2,3",
                          help="the rounds whose densities to match (default: every finished pruned round)")
     _add_device_and_quiet(at_init)
-    lmc = commands.add_parser("instability", help="linear mode connectivity: error along the path between "
-                                                  "two copies trained from one rewind point, per rewind epoch")
+    lmc = commands.add_parser("instability", help=COMMAND_HELP["instability"])
     lmc.add_argument("run_dir")
     lmc.add_argument("--round", type=int, required=True, help="whose mask (0: the dense network)")
     lmc.add_argument("--rewind-epochs", type=_numbers, default=[0, 1, 2, 5], metavar="0,1,2,5",
                      help="the rewind epochs to try (default: 0,1,2,5)")
     lmc.add_argument("--points", type=int, default=11, help="points along the path (default: 11)")
     _add_device_and_quiet(lmc)
-    export = commands.add_parser("export", help="write a round's ticket to one file that torch.load reads")
+    export = commands.add_parser("export", help=COMMAND_HELP["export"])
     export.add_argument("run_dir")
     export.add_argument("--round", type=int, required=True, help="the round whose ticket is written")
     export.add_argument("--out", required=True, help="the ticket file to write (never overwritten)")
@@ -202,8 +200,7 @@ def _add_ticket_commands(commands):
 # %% ../nbs/07_cli.ipynb 43
 def parser() -> argparse.ArgumentParser:
     "The `dlth` command line: `imp`, `sweep`, and the commands on a run directory."
-    p = argparse.ArgumentParser(prog="dlth", description="Sparse winning tickets (IMP with weight rewinding) "
-                                                         "for data-efficient image recognition.")
+    p = argparse.ArgumentParser(prog="dlth", description=DESCRIPTION)
     commands = p.add_subparsers(dest="command", required=True)
     _add_imp_command(commands)
     _add_sweep_command(commands)
@@ -315,11 +312,13 @@ def _imp_command(args: argparse.Namespace):
     the_run = imp.run(dataset=args.dataset, per_class=args.per_class, rounds=args.rounds,
                       out=args.out, root=args.root, engine=engine,
                       progress=not args.quiet, checkpoint_minutes=args.checkpoint_minutes, log=_say, **config)
+    from data_efficient_lth import viz          # plotly: imported when a command draws
     print(f"report: {viz.report(the_run)}")
 
 # %% ../nbs/07_cli.ipynb 81
 def _sweep_command(args: argparse.Namespace):
     "`dlth sweep`: run (or resume, or extend) a grid, then print its table and write its report."
+    from data_efficient_lth import sweep
     common = config_options(args, exclude=sweep.NOT_GRID_OPTIONS)
     if args.download: _download(args.dataset, args.root, common.get("dataset_kwargs"))
     grid = dict(parse_grid(g) for g in args.grid)
@@ -346,6 +345,7 @@ def _show_command(args: argparse.Namespace):
 # %% ../nbs/07_cli.ipynb 83
 def _report_command(args: argparse.Namespace):
     "`dlth report`: the run's figures in one HTML file."
+    from data_efficient_lth import viz
     print(viz.report(args.run_dir, args.out))
 
 # %% ../nbs/07_cli.ipynb 84

@@ -6,7 +6,7 @@
 __all__ = ['STREAMS', 'SUBSET_FIX', 'CONFIG_FIX', 'START_MASK', 'RESULT_COLUMNS', 'BN', 'IMPConfig', 'stream_seed', 'fingerprint',
            'as_data', 'choose_subset', 'pack_state', 'unpack_state', 'build_model', 'initial_network', 'prunable_mask',
            'read_start_mask', 'round_zero_mask', 'git_commit', 'provenance', 'config_record', 'redo_from',
-           'default_out', 'results_table', 'Run', 'as_run']
+           'default_out', 'results_table', 'runs_below', 'Run', 'as_run']
 
 # %% ../nbs/04_rundir.ipynb 2
 import copy, fnmatch, hashlib, json, platform, subprocess, typing
@@ -467,12 +467,23 @@ def results_table(results: pd.DataFrame) -> pd.DataFrame:
     return table
 
 # %% ../nbs/04_rundir.ipynb 78
+def runs_below(folder, shown: int = 8) -> str:
+    "The run directories below `folder` (not those inside another run: its baselines), as one phrase; '' if none."
+    found = sorted(p.parent for p in Path(folder).rglob(CONFIG))
+    runs = [p for p in found if not any(q in p.parents for q in found)]
+    more = f" and {len(runs) - shown} more" if len(runs) > shown else ""
+    return ", ".join(str(p) for p in runs[:shown]) + more
+
+# %% ../nbs/04_rundir.ipynb 81
 class Run:
     "An IMP run directory: its config, results, masks, weights and tickets."
     def __init__(self, path, data: ImageData|None = None, root=None):   # root: where an on-disk dataset lives
         self.dir, self.root = Path(path), root
         config_file = self.dir / CONFIG
+        if not self.dir.exists(): raise FileNotFoundError(f"{self.dir} does not exist: give a run directory.")
         if not config_file.exists():
+            below = runs_below(self.dir)
+            if below: raise FileNotFoundError(f"{self.dir} holds runs, but is not one: give one of them ({below}).")
             raise FileNotFoundError(f"{self.dir} is not an IMP run directory (no config.json).")
         self.config = IMPConfig(**read_json(config_file)["config"])
         self._data, self._ready = as_data(data) if data is not None else None, False
@@ -484,7 +495,7 @@ class Run:
 
     def __repr__(self): return f"Run({str(self.dir)!r}, rounds done {self.rounds_done}, {self.config.dataset})"
 
-# %% ../nbs/04_rundir.ipynb 81
+# %% ../nbs/04_rundir.ipynb 84
 def _named_data(cfg: IMPConfig, root=None) -> ImageData:
     "The registered dataset `cfg` names, with its options."
     return load_dataset(cfg.dataset, root=root, **(cfg.dataset_kwargs or {}))
@@ -512,7 +523,7 @@ def new_model(self: Run, device="cpu"):
     "A fresh network of the run's shape, initialised from the global RNG."
     return build_model(self.config, self.data(), device)
 
-# %% ../nbs/04_rundir.ipynb 84
+# %% ../nbs/04_rundir.ipynb 87
 _METRIC_KEYS = ("round", "remaining", "test_acc", "seconds")
 
 @patch
@@ -559,7 +570,7 @@ def subset(self: Run) -> torch.Tensor:
     "Indices of the training images in the dataset's training pool."
     return _read_subset(self.dir)
 
-# %% ../nbs/04_rundir.ipynb 89
+# %% ../nbs/04_rundir.ipynb 92
 @patch(as_prop=True)
 def results(self: Run) -> pd.DataFrame:
     "One row per finished round (without the checksums of its files)."
@@ -571,7 +582,7 @@ def table(self: Run) -> pd.DataFrame:
     "`results` for reading: percentages, rounded, named columns (what `dlth show` prints)."
     return results_table(self.results)
 
-# %% ../nbs/04_rundir.ipynb 92
+# %% ../nbs/04_rundir.ipynb 95
 @patch
 def model(self: Run, r: int, device="cpu"):
     "The trained network of round `r` (round 0: dense)."
@@ -592,13 +603,13 @@ def ticket(self: Run, r: int, device="cpu"):
     model.load_state_dict(self.start_state())
     return self.mask(r).apply_(model)
 
-# %% ../nbs/04_rundir.ipynb 93
+# %% ../nbs/04_rundir.ipynb 96
 @patch
 def initial_model(self: Run, device="cpu"):
     "The run's network before any training: round 0's start (see `initial_network`)."
     return initial_network(self.config, self.data(), device)[0]
 
-# %% ../nbs/04_rundir.ipynb 96
+# %% ../nbs/04_rundir.ipynb 99
 BN = "test_acc_bn"     # metrics.json's test accuracy with BatchNorm statistics recomputed on the training images
 
 def _best_of(results: pd.DataFrame, column: str = "test_acc") -> pd.Series|None:
@@ -638,7 +649,7 @@ def has_bn(self: Run) -> bool:
     "Whether the dense round recorded its accuracy with recomputed BatchNorm statistics (older runs did not)."
     return _has_bn(self.results)
 
-# %% ../nbs/04_rundir.ipynb 97
+# %% ../nbs/04_rundir.ipynb 100
 @patch
 def _verdict_under(self: Run, results: pd.DataFrame, column: str) -> tuple[str, float|None]:
     "Dense vs the best ticket by `column`, in words, and the gain in points (None where there is none to give)."
@@ -674,7 +685,7 @@ def verdict(self: Run) -> str:
         words += advice
     return words
 
-# %% ../nbs/04_rundir.ipynb 102
+# %% ../nbs/04_rundir.ipynb 105
 def as_run(run_or_path, data=None, root=None, round: int|None = None) -> Run:
     "The `Run` of a run or its directory; with `round`, refused unless that round is finished."
     if isinstance(run_or_path, Run): the_run = run_or_path

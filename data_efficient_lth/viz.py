@@ -361,7 +361,7 @@ class RoundExplorer:
                               W.HBox([self.figs["magnitudes"], self.figs["curves"]])])
         self.refresh()
 
-    def _placeholder(self, key) -> go.FigureWidget:
+    def _placeholder(self, key) -> "go.FigureWidget":      # quoted: plotly imports FigureWidget when first used
         widget = go.FigureWidget(placeholder_figure(key, self.HEIGHTS[key]))
         widget.layout.width = self.WIDTHS[key]
         return widget

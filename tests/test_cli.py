@@ -24,7 +24,9 @@ def test_imp_prints_a_row_per_round_and_a_verdict(tmp_path):
     (out / "report.html").unlink()
     assert dlth("report", out).stdout.strip() == str(out / "report.html") and (out / "report.html").exists()
     p = dlth("report", tmp_path / "nothing", check=False)
-    assert p.returncode == 2 and "not an IMP run directory" in p.stderr
+    assert p.returncode == 2 and "nothing does not exist" in p.stderr
+    p = dlth("show", tmp_path, check=False)            # a folder of runs: its runs are named
+    assert p.returncode == 2 and f"holds runs, but is not one: give one of them ({out})" in p.stderr, p.stderr
 
 def test_cli_and_python_make_the_same_run(tmp_path):
     out_cli, out_py = tmp_path / "cli", tmp_path / "py"
