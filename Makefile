@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # the quickstart: 8 pruning rounds of a full-width small-stem ResNet-18 on digits, 10 images per class
 DEMO_ARGS ?= --dataset digits --per-class 10 --rounds 8 --epochs 60 --out runs/demo
 
-.PHONY: venv demo outputs gpu-wheels gpu-check test check-clean check-export check-readme nbtest nbtest-avx2 pytest readme bench bench-check browser-deps data-deps
+.PHONY: venv demo taste outputs gpu-wheels gpu-check test check-clean check-export check-readme nbtest nbtest-avx2 pytest readme bench bench-check browser-deps data-deps
 
 $(STAMP): setup.py settings.ini constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,12 +14,30 @@ $(STAMP): setup.py settings.ini constraints.txt
 	@# nbdev's hooks: JupyterLab saves notebooks clean (~/.jupyter/jupyter_server_config.py, on only where settings.ini
 	@# says jupyter_hooks = True), and git merges notebooks with nbdev_merge. Running a tutorial never breaks `make test`.
 	PYTHONWARNINGS=ignore $(BIN)/nbdev_install_hooks
+	@# it writes the hook into both jupyter_server_config.py and jupyter_notebook_config.py, and JupyterLab reads
+	@# both ("Overriding existing pre_save_hook"): nbdev's lines are kept in the server's file only
+	@$(BIN)/python -c "$(ONE_HOOK)"
 	@touch $@
+
+ONE_HOOK = from pathlib import Path; d = Path.home() / '.jupyter'; \
+  server, notebook = d / 'jupyter_server_config.py', d / 'jupyter_notebook_config.py'; \
+  block = server.read_text() if server.exists() else ''; \
+  block = block[block.find('def nbdev_clean_jupyter'):] if 'pre_save_hook = nbdev_clean_jupyter' in block else ''; \
+  text = notebook.read_text() if block and notebook.exists() else ''; \
+  left = text.replace(block, '').strip(); \
+  (notebook.write_text(left + chr(10)) if left else notebook.unlink()) if block and block in text else None
 
 venv: $(STAMP) data-deps
 
 demo: $(STAMP)
 	$(BIN)/dlth imp $(DEMO_ARGS)
+
+# a first taste in about a minute on any 2-core CPU: the whole loop (rounds, verdict, report) on a quarter of the
+# demo's work. Its numbers are neither the paper's nor the demo's.
+TASTE_ARGS ?= --dataset digits --per-class 10 --rounds 3 --epochs 30 --out runs/taste
+taste: $(STAMP)
+	@echo "make taste: 4 short trainings (3 pruning rounds of 30 epochs) to show the loop; its accuracies are not the paper's protocol, nor the demo's (make demo)"
+	$(BIN)/dlth imp $(TASTE_ARGS)
 
 # speed of an IMP search, reference style vs ours (about 15 minutes on 2 CPU cores); never part of `make test`
 bench: $(STAMP)

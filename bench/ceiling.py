@@ -5,7 +5,7 @@ small-stem ResNet-18 on 32×32 images alone, batch 100, channels-last, each time
 weight gradients), at their best: no BatchNorm, no activation, no optimizer, no data. Training that reached it would
 spend every second in convolution kernels; a network's fraction of it says how much of the machine it uses.
 
-    python bench/ceiling.py [--device cuda] [--precision bf16,fp32]
+    python bench/ceiling.py [--device cuda] [--precision bf16,fp32] [--image 1,8,8]
 
 Also imported by the other benchmarks (`ceilings`, `macs_per_image`), which print each figure as a fraction of it.
 """
@@ -62,13 +62,15 @@ def _timed(step, repeats: int, device: torch.device) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def ceiling(precision: str, device: torch.device, batch: int = 100, repeats: int = 5) -> dict:
-    """GMAC/s of ResNet-18's convolutions alone in `precision` on `device`: all of them (forward; forward + backward),
-    and the peak, the fastest single convolution's forward pass, with each convolution's own figures."""
-    model = resnet18(stem="small")
+def ceiling(precision: str, device: torch.device, batch: int = 100, repeats: int = 5,
+            image: tuple = (3, 32, 32)) -> dict:
+    """GMAC/s of ResNet-18's convolutions alone in `precision` on `device`, on images of shape `image`: all of them
+    (forward; forward + backward), and the peak, the fastest single convolution's forward pass, with each
+    convolution's own figures."""
+    model = resnet18(stem="small", in_channels=image[0])
     forward_s = backward_s = 0.0
     macs, shapes = 0, []
-    for module, in_shape, out_shape in conv_shapes(model):
+    for module, in_shape, out_shape in conv_shapes(model, image):
         conv = nn.Conv2d(module.in_channels, module.out_channels, module.kernel_size, module.stride, module.padding,
                          bias=False).to(device, DTYPES[precision], memory_format=torch.channels_last)
         x = torch.randn(batch, *in_shape, device=device, dtype=DTYPES[precision]).to(memory_format=torch.channels_last)
@@ -86,9 +88,16 @@ def ceiling(precision: str, device: torch.device, batch: int = 100, repeats: int
             "peak_gmacs": max(shape["forward_gmacs"] for shape in shapes), "shapes": shapes}
 
 
-def ceilings(device: torch.device, precisions=("bf16", "fp32")) -> dict:
-    "The machine's ceilings, by precision."
-    return {p: ceiling(p, device) for p in precisions}
+def native_precisions(device: torch.device) -> tuple:
+    """bf16 and fp32 where this device computes bf16 natively (AVX512-BF16, AMX, a GPU), else fp32 alone: measuring
+    emulated bf16 on an AVX2 CPU takes minutes and says nothing anyone would train with."""
+    from data_efficient_lth.train import resolve_precision
+    return ("bf16", "fp32") if resolve_precision("auto", device) == "bf16" else ("fp32",)
+
+
+def ceilings(device: torch.device, precisions=None, image: tuple = (3, 32, 32)) -> dict:
+    "The machine's ceilings, by precision (default: those it computes natively)."
+    return {p: ceiling(p, device, image=image) for p in (precisions or native_precisions(device))}
 
 
 def fraction(images_per_s: float, macs: int, limit_gmacs: float) -> float:
@@ -99,13 +108,17 @@ def fraction(images_per_s: float, macs: int, limit_gmacs: float) -> float:
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--precision", default="bf16,fp32")
+    p.add_argument("--precision", default=None, help="e.g. bf16,fp32 (default: bf16 only where it is native, and fp32)")
+    p.add_argument("--image", default="3,32,32", help="C,H,W of the images (default: 3,32,32)")
     args = p.parse_args()
     device = torch.device(args.device)
     print(describe(device))
-    macs = macs_per_image(resnet18(stem="small"))
-    print(f"small-stem ResNet-18 on 3×32×32: {macs / 1e9:.3f} GMAC forward, {3 * macs / 1e9:.3f} GMAC forward + backward")
-    for precision, limits in ceilings(device, args.precision.split(",")).items():
+    image = tuple(int(v) for v in args.image.split(","))
+    macs = macs_per_image(resnet18(stem="small", in_channels=image[0]), image)
+    print(f"small-stem ResNet-18 on {'×'.join(map(str, image))}: {macs / 1e9:.3f} GMAC forward, "
+          f"{3 * macs / 1e9:.3f} GMAC forward + backward")
+    precisions = args.precision.split(",") if args.precision else None
+    for precision, limits in ceilings(device, precisions, image).items():
         print(f"ceiling {precision}: {limits['forward_gmacs']:.0f} GMAC/s forward (= {limits['forward_gmacs'] * 1e9 / macs:,.0f} "
               f"img/s), {limits['train_gmacs']:.0f} GMAC/s forward + backward (= {limits['train_gmacs'] * 1e9 / (3 * macs):,.0f} "
               f"img/s); peak {limits['peak_gmacs']:.0f} GMAC/s (the fastest convolution's forward pass)")

@@ -40,7 +40,13 @@ def _numbers(text: str) -> list[int]:
     try: return [int(part) for part in _names(text)]
     except ValueError: raise argparse.ArgumentTypeError(f"{text!r}: expected whole numbers, e.g. 0,1,2,5") from None
 
-# %% ../nbs/07_cli.ipynb 13
+# %% ../nbs/07_cli.ipynb 14
+def _shell_lists(text: str) -> str:
+    "Python lists in a help text as the comma-separated values a list option takes: `[\"stem.*\", \"fc\"]` → `stem.*,fc`."
+    def joined(m): return ",".join(part.strip().strip("'\"") for part in m.group(1).split(","))
+    return re.sub(r"\[((?:\s*['\"][^'\"]*['\"]\s*,?)+)\]", joined, text)
+
+# %% ../nbs/07_cli.ipynb 16
 def _add_config_options(command: argparse.ArgumentParser):
     "An option for each `IMPConfig` field but `_OWN_OPTION_FIELDS`, its help the field's comment; unset: None."
     docs = docments(imp.IMPConfig)
@@ -52,12 +58,12 @@ def _add_config_options(command: argparse.ArgumentParser):
         if tp is bool:
             command.add_argument(opt, action=argparse.BooleanOptionalAction, default=None, help=help)
         elif tp is list:
-            command.add_argument(opt, type=_names, default=None, metavar="P1,P2", help=help)
+            command.add_argument(opt, type=_names, default=None, metavar="P1,P2", help=_shell_lists(help))
         elif tp is dict:
             command.add_argument(opt, type=json.loads, default=None, metavar="JSON", help=help)
         else: command.add_argument(opt, type=tp, default=None, help=help)
 
-# %% ../nbs/07_cli.ipynb 16
+# %% ../nbs/07_cli.ipynb 19
 def _parse_batch_runs(text: str):
     "--batch-runs: 'auto' or a whole number ≥ 1."
     if text == "auto": return text
@@ -68,13 +74,13 @@ def _parse_batch_runs(text: str):
                                          "of runs per training loop")
     return runs
 
-# %% ../nbs/07_cli.ipynb 19
+# %% ../nbs/07_cli.ipynb 22
 def _dataset_help() -> str:
     "--dataset's help: the datasets registered when the parser is built."
     return (f"registered dataset name: {', '.join(sorted(DATASETS))} "
             "(default: digits, embedded; the others read files from --root)")
 
-# %% ../nbs/07_cli.ipynb 22
+# %% ../nbs/07_cli.ipynb 25
 def _add_data_options(command: argparse.ArgumentParser, per_class_help: str, out_default, out_help: str):
     "The options `imp` and `sweep` share: the data, the rounds, where the runs go and where the data is."
     command.add_argument("--dataset", default="digits", help=_dataset_help())
@@ -89,21 +95,21 @@ def _add_data_options(command: argparse.ArgumentParser, per_class_help: str, out
     command.add_argument("--download", action="store_true",
                          help="download cifar10 / cifar100 into --root first (needs a network)")
 
-# %% ../nbs/07_cli.ipynb 25
+# %% ../nbs/07_cli.ipynb 28
 def _add_device_and_quiet(command: argparse.ArgumentParser,
                           quiet_help: str = "no progress bars or epoch lines"):
     "--device and --quiet, as `sweep`, `finetune` and `baseline` take them."
     command.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default: auto)")
     command.add_argument("--quiet", action="store_true", help=quiet_help)
 
-# %% ../nbs/07_cli.ipynb 28
+# %% ../nbs/07_cli.ipynb 31
 def _add_checkpoint_minutes(command: argparse.ArgumentParser):
     "--checkpoint-minutes, as `imp` and `sweep` take it: how much of a round in progress a kill can cost."
     command.add_argument("--checkpoint-minutes", type=float, default=5.0,
                          help="save a resumable state of the round in progress this often; a killed run "
                               "resumes from it (default: 5; 0: after every epoch)")
 
-# %% ../nbs/07_cli.ipynb 31
+# %% ../nbs/07_cli.ipynb 34
 IMP_EPILOG = """Before training it prints what the run costs (trainings × epochs × images) and, after its first epochs, an
 estimate of the time on this device. Progress is a live bar in a terminal, one line per epoch in a log or a pipe;
 --quiet turns it off (the table rows and the verdict still print). Example, about 80 s on 2 AMD EPYC cores:
@@ -126,7 +132,7 @@ def _add_imp_command(commands):
                          help="deterministic kernels, for exact reproducibility on a GPU")
     _add_config_options(command)
 
-# %% ../nbs/07_cli.ipynb 34
+# %% ../nbs/07_cli.ipynb 37
 def _add_sweep_command(commands):
     "`dlth sweep`: the grid and seeds, where the runs train (here or on Ray), the options common to every cell."
     command = commands.add_parser(
@@ -153,7 +159,7 @@ def _add_sweep_command(commands):
                               "in one loop (default auto: 8 on a GPU for 32/64-px images, else 1)")
     _add_config_options(command)
 
-# %% ../nbs/07_cli.ipynb 37
+# %% ../nbs/07_cli.ipynb 40
 def _add_run_commands(commands):
     "The commands on a run directory: `show`, `report`, `finetune` and `baseline`."
     show = commands.add_parser("show", help=COMMAND_HELP["show"])
@@ -176,7 +182,7 @@ def _add_run_commands(commands):
     baseline.add_argument("--seed", type=int, default=None, help="reinit: seed of the fresh weights")
     _add_device_and_quiet(baseline)
 
-# %% ../nbs/07_cli.ipynb 40
+# %% ../nbs/07_cli.ipynb 43
 def _add_ticket_commands(commands):
     "The commands that ask whether a ticket is special, and hand it on: `at-init`, `instability`, `export`."
     at_init = commands.add_parser("at-init", help=COMMAND_HELP["at-init"])
@@ -197,7 +203,7 @@ def _add_ticket_commands(commands):
     export.add_argument("--round", type=int, required=True, help="the round whose ticket is written")
     export.add_argument("--out", required=True, help="the ticket file to write (never overwritten)")
 
-# %% ../nbs/07_cli.ipynb 43
+# %% ../nbs/07_cli.ipynb 46
 def parser() -> argparse.ArgumentParser:
     "The `dlth` command line: `imp`, `sweep`, and the commands on a run directory."
     p = argparse.ArgumentParser(prog="dlth", description=DESCRIPTION)
@@ -208,7 +214,7 @@ def parser() -> argparse.ArgumentParser:
     _add_ticket_commands(commands)
     return p
 
-# %% ../nbs/07_cli.ipynb 49
+# %% ../nbs/07_cli.ipynb 52
 @functools.cache
 def cli_flags() -> dict[str, str]:
     "Every option of every dlth command: its Python name and its flag (`per_class` → `--per-class`)."
@@ -216,13 +222,13 @@ def cli_flags() -> dict[str, str]:
     return {a.dest: a.option_strings[0] for sp in subcommands.choices.values() for a in sp._actions
             if a.option_strings and a.option_strings[0].startswith("--") and a.dest != "help"}
 
-# %% ../nbs/07_cli.ipynb 52
+# %% ../nbs/07_cli.ipynb 55
 PYTHON_ONLY = [(r",? or pass counts=\[\.\.\.\] to take a different number from each class", ""),
                (r"\s*For your own images pass data=ImageData\(.*?@register_dataset\(name\)\.", ""),
                (r"load_dataset\((['\"])\w+\1, download=True\)", "--download")]
 "Advice in library messages that only Python can follow (pattern, replacement): dropped, or said as a flag."
 
-# %% ../nbs/07_cli.ipynb 55
+# %% ../nbs/07_cli.ipynb 58
 def as_flags(message: str) -> str:
     "A library message as a dlth user reads it: `per_class=5` → `--per-class 5`, `out=` → `--out`."
     for pattern, replacement in PYTHON_ONLY:
@@ -235,7 +241,7 @@ def as_flags(message: str) -> str:
             message = re.sub(rf"{not_in}{name}(?![\w/\\\-])", flag, message)
     return message
 
-# %% ../nbs/07_cli.ipynb 58
+# %% ../nbs/07_cli.ipynb 61
 def _typed(tp, text: str):
     "`text` as a value of type `tp` (int, float, bool or dict); a ValueError if it is not one."
     if tp is bool and text.lower() in ("true", "false"): return text.lower() == "true"
@@ -244,7 +250,7 @@ def _typed(tp, text: str):
     if tp is dict and isinstance(value := json.loads(text), dict): return value
     raise ValueError(f"{text!r} is no {tp.__name__}")
 
-# %% ../nbs/07_cli.ipynb 61
+# %% ../nbs/07_cli.ipynb 64
 _GRID_TYPES = {int: ("a whole number", "5,10"), float: ("a number", "0.1,0.5"), bool: ("true or false", "true,false"),
                dict: ("a JSON object", '{"noise":0.1}')}
 "What a grid value of an option of each type must be, in words, and an example; other options take the text."
@@ -262,7 +268,7 @@ def _grid_value(option: str, text: str):
     raise argparse.ArgumentTypeError(f"--grid {option}: {text!r} is not {what}{' or none' if optional else ''}; "
                                      f"e.g. --grid {option}={example}")
 
-# %% ../nbs/07_cli.ipynb 64
+# %% ../nbs/07_cli.ipynb 67
 def parse_grid(spec: str) -> tuple[str, list]:
     "'per_class=5,10' → ('per_class', [5, 10]); option names may use dashes; a mistake names the option."
     if "=" not in spec:
@@ -274,25 +280,25 @@ def parse_grid(spec: str) -> tuple[str, list]:
     if not values: raise argparse.ArgumentTypeError(f"--grid {spec!r}: no values after '='.")
     return option, values
 
-# %% ../nbs/07_cli.ipynb 67
+# %% ../nbs/07_cli.ipynb 70
 def _seeds(text: str) -> list[int]:
     "--seeds '0,1,2' → [0, 1, 2]; a mistake names the option."
     try: return _numbers(text)
     except argparse.ArgumentTypeError as e: raise argparse.ArgumentTypeError(f"--seeds {e}") from None
 
-# %% ../nbs/07_cli.ipynb 70
+# %% ../nbs/07_cli.ipynb 73
 def _say(line: str):
     "The run's lines (rows, cost, verdict) above any progress bar, flushed, in the words of the command line."
     tqdm.write(as_flags(line))
     sys.stdout.flush()
 
-# %% ../nbs/07_cli.ipynb 73
+# %% ../nbs/07_cli.ipynb 76
 def config_options(args: argparse.Namespace, exclude: set) -> dict:
     "The `IMPConfig` fields given on the command line (not left at None), but `exclude`."
     names = {f.name for f in fields(imp.IMPConfig)} - set(exclude)
     return {k: v for k, v in vars(args).items() if k in names and v is not None}
 
-# %% ../nbs/07_cli.ipynb 76
+# %% ../nbs/07_cli.ipynb 79
 def _download(dataset: str, root, dataset_kwargs: dict|None):
     "--download: fetch the dataset's files into --root before the run reads them."
     if dataset not in ("cifar10", "cifar100"):
@@ -302,7 +308,7 @@ def _download(dataset: str, root, dataset_kwargs: dict|None):
         raise FileNotFoundError(f"--download could not fetch {dataset}: {e}. "
                                 "Download it elsewhere and pass --root.") from None
 
-# %% ../nbs/07_cli.ipynb 80
+# %% ../nbs/07_cli.ipynb 83
 def _imp_command(args: argparse.Namespace):
     "`dlth imp`: run or resume IMP, then write its report."
     config = config_options(args, exclude=_OWN_OPTION_FIELDS)      # dataset, per_class, rounds: passed by name
@@ -315,7 +321,7 @@ def _imp_command(args: argparse.Namespace):
     from data_efficient_lth import viz          # plotly: imported when a command draws
     print(f"report: {viz.report(the_run)}")
 
-# %% ../nbs/07_cli.ipynb 81
+# %% ../nbs/07_cli.ipynb 84
 def _sweep_command(args: argparse.Namespace):
     "`dlth sweep`: run (or resume, or extend) a grid, then print its table and write its report."
     from data_efficient_lth import sweep
@@ -328,7 +334,7 @@ def _sweep_command(args: argparse.Namespace):
     print(the_sweep.table())
     print(f"report: {sweep.write_report(the_sweep)}")
 
-# %% ../nbs/07_cli.ipynb 82
+# %% ../nbs/07_cli.ipynb 85
 def _show_command(args: argparse.Namespace):
     "`dlth show`: a sweep's table, or a run's table and verdict."
     if (Path(args.run_dir) / SWEEP).exists():
@@ -342,13 +348,13 @@ def _show_command(args: argparse.Namespace):
     if the_run.has_bn(): print("\nthe same with BatchNorm statistics recomputed on the training images:\n"
                                + imp.compare(the_run, bn=True).to_string(na_rep="–"))
 
-# %% ../nbs/07_cli.ipynb 83
+# %% ../nbs/07_cli.ipynb 86
 def _report_command(args: argparse.Namespace):
     "`dlth report`: the run's figures in one HTML file."
     from data_efficient_lth import viz
     print(viz.report(args.run_dir, args.out))
 
-# %% ../nbs/07_cli.ipynb 84
+# %% ../nbs/07_cli.ipynb 87
 def _accuracy(metrics: dict) -> str:
     "A round's test accuracy, and beside it the one with recomputed BatchNorm statistics where it was recorded."
     bn = f" (BN recomputed: {metrics['test_acc_bn']:.2%})" if "test_acc_bn" in metrics else ""
@@ -361,7 +367,7 @@ def _finetune_command(args: argparse.Namespace):
     print(f"round {metrics['round']} fine-tuned at lr {metrics['lr']:g} for {metrics['epochs']} epochs: "
           f"test accuracy {_accuracy(metrics)} ({metrics['remaining']:.1f}% of conv weights remaining)")
 
-# %% ../nbs/07_cli.ipynb 85
+# %% ../nbs/07_cli.ipynb 88
 def _baseline_command(args: argparse.Namespace):
     "`dlth baseline`: train a baseline of a round's ticket, print its accuracy next to the ticket's."
     the_run = imp.Run(args.run_dir)
@@ -375,7 +381,7 @@ def _baseline_command(args: argparse.Namespace):
         acc = dense.metrics(0)
     print(f"{what}: test accuracy {_accuracy(acc)}; the ticket of round {args.round}: {_accuracy(ticket)}")
 
-# %% ../nbs/07_cli.ipynb 86
+# %% ../nbs/07_cli.ipynb 89
 def _at_init_command(args: argparse.Namespace):
     "`dlth at-init`: networks pruned at initialisation at the run's densities; prints them beside IMP's rounds."
     imp.at_init(args.run_dir, args.method, rounds=args.rounds, device=args.device, progress=not args.quiet)
@@ -392,7 +398,7 @@ def _export_command(args: argparse.Namespace):
     path = imp.export_ticket(args.run_dir, args.round, args.out)
     print(f"{imp.load_ticket(path)}: written to {path}")
 
-# %% ../nbs/07_cli.ipynb 87
+# %% ../nbs/07_cli.ipynb 90
 OS_FIXES = {errno.ENOSPC: "free some space, or choose another --out; then run the same command again: "
                           "the run resumes where it stopped",
             errno.EROFS: "choose a writable --out, or copy the run somewhere writable",
@@ -408,7 +414,7 @@ def _os_error_line(e: OSError) -> str:
     parts = [e.filename, e.strerror or str(e), OS_FIXES.get(e.errno)]
     return ": ".join(str(part) for part in parts if part) + "."
 
-# %% ../nbs/07_cli.ipynb 90
+# %% ../nbs/07_cli.ipynb 93
 _COMMANDS = {"imp": _imp_command, "sweep": _sweep_command, "show": _show_command, "report": _report_command,
              "finetune": _finetune_command, "baseline": _baseline_command, "at-init": _at_init_command,
              "instability": _instability_command, "export": _export_command}

@@ -66,13 +66,19 @@ def to_float(x: torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/00_data.ipynb 20
 def as_labels(y, n, what="labels") -> torch.Tensor:
-    "`y` as a 1-D int64 tensor of length `n`."
-    if isinstance(y, np.ndarray): y = torch.from_numpy(np.ascontiguousarray(y))
+    "`y` as a 1-D int64 tensor of length `n`; one-hot rows and float labels are refused, with the conversion."
+    numpy = isinstance(y, np.ndarray)
+    if numpy: y = torch.from_numpy(np.ascontiguousarray(y))
     if not isinstance(y, torch.Tensor): y = torch.as_tensor(y)
+    if y.ndim == 2 and len(y) == n and y.shape[1] > 1 and bool(((y == 0) | (y == 1)).all() and (y.sum(1) == 1).all()):
+        raise ValueError(f"{what} are one-hot rows, shape {tuple(y.shape)}: expected one class index per image. "
+                         f"Convert with {what}.argmax({'axis=' if numpy else ''}1).")
     if y.is_floating_point() or y.dtype == torch.bool:
-        raise TypeError(f"{what} have dtype {y.dtype}: expected integer class indices (e.g. y.long()).")
+        convert = f"{what}.astype('int64')" if numpy else f"{what}.long()"
+        raise TypeError(f"{what} has dtype {str(y.dtype).replace('torch.', '')}: expected integer class indices. "
+                        f"Convert with {convert} if they are whole numbers.")
     if y.ndim != 1 or len(y) != n:
-        raise ValueError(f"{what} have shape {tuple(y.shape)}: expected one label per image, shape ({n},).")
+        raise ValueError(f"{what} has shape {tuple(y.shape)}: expected one label per image, shape ({n},).")
     return y.long()
 
 # %% ../nbs/00_data.ipynb 24
@@ -107,6 +113,9 @@ def _num_classes(y_train: torch.Tensor, y_test: torch.Tensor|None, num_classes: 
     ys = [y_train] + ([y_test] if y_test is not None else [])
     lo = min(int(y.min()) for y in ys if len(y))
     hi = max(int(y.max()) for y in ys if len(y))
+    if num_classes is None and lo > 0 and len(y_train) and not (y_train == 0).any():
+        raise ValueError(f"Labels run from {lo} to {hi} and no training image has label 0: class indices must "
+                         f"run from 0 to K-1. Shift them, e.g. y_train - {lo} and y_test - {lo}.")
     if num_classes is None: num_classes = hi + 1
     if lo < 0 or hi >= num_classes:
         raise ValueError(f"Labels must lie in [0, {num_classes}) (num_classes={num_classes}), "

@@ -4,10 +4,10 @@
 
 # %% auto 0
 __all__ = ['DATASETS', 'CIFAR', 'IDX_FILES', 'MNIST_LIKE', 'FASHION_MNIST_CLASSES', 'CIFAR10C_CORRUPTIONS', 'IMAGENET_STATS',
-           'SPLIT_FOLDERS', 'IMAGE_SUFFIXES', 'register_dataset', 'load_dataset', 'digits', 'data_root', 'cifar10',
-           'cifar100', 'read_idx', 'idx_folder', 'fashion_mnist', 'mnist', 'cifar10c_folder', 'cifar10c', 'cifar102',
-           'read_image', 'read_split_list', 'split_folder', 'eurosat', 'isic', 'clamm', 'imagefolder', 'imagenet',
-           'synthetic']
+           'SPLIT_FOLDERS', 'IMAGE_SUFFIXES', 'register_dataset', 'registered', 'load_dataset', 'digits', 'data_root',
+           'cifar10', 'cifar100', 'read_idx', 'idx_folder', 'fashion_mnist', 'mnist', 'cifar10c_folder', 'cifar10c',
+           'cifar102', 'read_image', 'read_split_list', 'split_folder', 'eurosat', 'isic', 'clamm', 'imagefolder',
+           'imagenet', 'synthetic']
 
 # %% ../nbs/00b_datasets.ipynb 2
 import gzip, math, os, pickle, struct, zlib
@@ -30,15 +30,21 @@ def register_dataset(name: str):
     return deco
 
 # %% ../nbs/00b_datasets.ipynb 8
+def registered(name: str) -> str:
+    "`name` if a dataset is registered under it; else an error naming the known ones, and the closest."
+    if name in DATASETS: return name
+    import difflib
+    close = difflib.get_close_matches(str(name).lower(), list(DATASETS), n=1, cutoff=0.6)
+    guess = f"Did you mean {close[0]!r}? " if close else ""
+    raise ValueError(f"Unknown dataset {name!r}. {guess}Known datasets: {', '.join(sorted(DATASETS))}. "
+                     "For your own images pass data=ImageData(x_train, y_train, x_test, y_test), "
+                     "or register a loader with @register_dataset(name).")
+
 def load_dataset(name: str,          # a registered name, see `DATASETS`
                  root=None,          # folder holding the dataset's files, for datasets read from disk
                  **kwargs) -> ImageData:
     "Load a registered dataset by name."
-    if name not in DATASETS:
-        raise ValueError(f"Unknown dataset {name!r}. Known datasets: {', '.join(sorted(DATASETS))}. "
-                         "For your own images pass data=ImageData(x_train, y_train, x_test, y_test), "
-                         "or register a loader with @register_dataset(name).")
-    return DATASETS[name](root=root, **kwargs)
+    return DATASETS[registered(name)](root=root, **kwargs)
 
 # %% ../nbs/00b_datasets.ipynb 12
 @register_dataset("digits")

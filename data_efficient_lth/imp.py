@@ -17,6 +17,7 @@ from fastcore.basics import patch
 from tqdm.auto import tqdm
 
 from .data import ImageData, split, Batches
+from .datasets import registered
 from .augment import policy
 from .files import (save_atomic, load_checked, write_csv_atomic, remove_orphans, round_dir,
                                       rounds_done, write_json_atomic, writer_lock, content_checksum, CheckpointError,
@@ -99,6 +100,7 @@ def _resolve(dataset, per_class, rounds, data, root, config: dict, loaded: dict|
     known = [f.name for f in fields(IMPConfig)]
     unknown = set(config) - set(known)
     if unknown: raise TypeError(f"Unknown option(s) {', '.join(sorted(unknown))}. Options: {', '.join(known)}.")
+    if data is None: registered(dataset)             # a typo in the name is named before the options are checked
     cfg = IMPConfig(dataset=dataset if data is None else "custom", per_class=per_class, rounds=rounds, **config)
     if data is None:
         key = (cfg.dataset, json.dumps(cfg.dataset_kwargs, sort_keys=True), str(root))
@@ -136,7 +138,7 @@ def pruning_words(cfg: IMPConfig) -> str:
     else: how += ", rewind to the trained dense weights"
     if cfg.keep_dense: how += f", {', '.join(cfg.keep_dense)} kept dense"
     if cfg.start_mask: how += f", round 0 from the mask {cfg.start_mask}"
-    return f"{cfg.rounds} pruning rounds of {cfg.prune_rate:.0%} ({how})"
+    return f"{cfg.rounds} pruning round{'s' * (cfg.rounds != 1)} of {cfg.prune_rate:.0%} ({how})"
 
 # %% ../nbs/04a_imp.ipynb 30
 def epochs_left(cfg: IMPConfig, rounds: list[int]) -> int:
