@@ -25,7 +25,7 @@ from .files import (save_atomic, load_checked, write_csv_atomic, remove_orphans,
                                       METRICS)
 from .prune import Mask, prunable_names, prune_step
 from .scores import AT_INIT, at_init_mask, imp_keep
-from .train import TrainConfig, train, Engine, Diverged, recomputed_metrics
+from .train import TrainConfig, train, Engine, Diverged, recomputed_metrics, busy_note
 from .batched import train_batched, _previous
 from .rundir import (IMPConfig, Run, as_run, as_data, fingerprint, choose_subset, stream_seed,
                                        default_out, provenance, pack_state, unpack_state, results_table,
@@ -246,7 +246,7 @@ def estimate(self: _Driver, r: int, start: int):
         left = self.cfg.epochs - done + epochs_left(self.cfg, [q for q in self.todo if q > r])
         self.say(f"time: {per_epoch:.2f} s a training epoch on {self.engine.describe()} "
                  f"(round {r}, {len(ticks) - 1} epochs timed), so about {duration(per_epoch * left)} "
-                 f"for the {left:,} training epoch{'s' * (left != 1)} left, test passes not counted")
+                 f"for the {left:,} training epoch{'s' * (left != 1)} left, test passes not counted{busy_note()}")
     return tick
 
 # %% ../nbs/04a_imp.ipynb 43

@@ -4,10 +4,10 @@
 
 # %% auto 0
 __all__ = ['BF16_UNITS', 'whole_number', 'finite_number', 'TrainConfig', 'cosine_lr', 'pick_device', 'cpu_bf16_units',
-           'cpu_has_bf16', 'resolve_precision', 'Engine', 'cpu_model', 'device_name', 'live_bars', 'EpochLines',
-           'progress_bar', 'eval_model', 'evaluate_prepared', 'evaluate', 'Compiled', 'loss_fn', 'advprop_examples',
-           'advprop_loss', 'train_step', 'train_epoch', 'Diverged', 'train', 'recompute_bn_', 'evaluate_recomputed',
-           'recomputed_metrics']
+           'cpu_has_bf16', 'resolve_precision', 'Engine', 'cpu_model', 'busy_note', 'device_name', 'live_bars',
+           'EpochLines', 'progress_bar', 'eval_model', 'evaluate_prepared', 'evaluate', 'Compiled', 'loss_fn',
+           'advprop_examples', 'advprop_loss', 'train_step', 'train_epoch', 'Diverged', 'train', 'recompute_bn_',
+           'evaluate_recomputed', 'recomputed_metrics']
 
 # %% ../nbs/03_train.ipynb 2
 import copy, math, numbers, os, platform, sys, time, warnings
@@ -184,12 +184,24 @@ def cpu_model() -> str:
                 platform.machine())
     return f"{name} ({', '.join(cpu_bf16_units(info)) or 'no native bf16'})"
 
-# %% ../nbs/03_train.ipynb 42
+# %% ../nbs/03_train.ipynb 43
+def busy_note(load: float|None = None,    # the 1-minute load average (None: the machine's)
+              cores: int|None = None) -> str:
+    "A warning for an estimate line when other processes keep the cores busy; '' when the machine is not."
+    if load is None:
+        try: load = os.getloadavg()[0]
+        except (AttributeError, OSError): return ""       # no load average on this system
+    cores = cores or os.cpu_count() or 1
+    if load <= 1.5 * cores: return ""                       # this run's own threads load the machine up to `cores`
+    return (f"; the machine is busy (load average {load:.1f} on {cores} cores): other processes slow this run, "
+            "and this estimate, several times over")
+
+# %% ../nbs/03_train.ipynb 45
 def device_name(device: torch.device) -> str:
     "The GPU's name on CUDA, else the CPU's model."
     return torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
 
-# %% ../nbs/03_train.ipynb 46
+# %% ../nbs/03_train.ipynb 49
 def live_bars() -> bool:
     "Whether a live progress bar renders here: a terminal, or a Jupyter kernel."
     if sys.stderr.isatty(): return True
@@ -198,7 +210,7 @@ def live_bars() -> bool:
     shell = get_ipython()
     return shell is not None and "IPKernelApp" in shell.config
 
-# %% ../nbs/03_train.ipynb 49
+# %% ../nbs/03_train.ipynb 52
 class EpochLines:
     "Progress for logs and pipes: one plain line per epoch, at most one every `every` seconds, always the last."
     def __init__(self, iterable, desc: str = "", total: int|None = None, initial: int = 0,
@@ -218,14 +230,14 @@ class EpochLines:
                 line = f"{self.desc}: {self.done}/{self.total} epochs{values}"
                 print(line, file=self.file or sys.stderr, flush=True)
 
-# %% ../nbs/03_train.ipynb 52
+# %% ../nbs/03_train.ipynb 55
 def progress_bar(iterable, desc: str, total: int, initial: int = 0, enabled: bool = True):
     "tqdm where a live bar renders, `EpochLines` in a log or a pipe, nothing when not `enabled`."
     if enabled and not live_bars(): return EpochLines(iterable, desc, total, initial)
     return tqdm(iterable, desc=desc, disable=not enabled, leave=False, dynamic_ncols=True, initial=initial,
                 total=total)
 
-# %% ../nbs/03_train.ipynb 56
+# %% ../nbs/03_train.ipynb 59
 def eval_model(model: nn.Module, engine: Engine) -> nn.Module:
     "A copy of `model` for inference: BatchNorm folded, in the engine's precision and memory format."
     was_training = model.training
@@ -241,7 +253,7 @@ def eval_model(model: nn.Module, engine: Engine) -> nn.Module:
     frozen = engine.prepare(frozen.eval())
     return frozen.to(torch.bfloat16) if engine.prec == "bf16" else frozen
 
-# %% ../nbs/03_train.ipynb 59
+# %% ../nbs/03_train.ipynb 62
 @torch.inference_mode()
 def evaluate_prepared(em: nn.Module,                      # a model made by `eval_model(model, engine)`
                       x: torch.Tensor, y: torch.Tensor,   # test images (0–1 floats) and labels
@@ -259,7 +271,7 @@ def evaluate_prepared(em: nn.Module,                      # a model made by `eva
         correct += (out.argmax(1) == yb).sum()
     return {"test_acc": correct.item() / max(1, len(x)), "test_loss": loss.item() / max(1, len(x))}
 
-# %% ../nbs/03_train.ipynb 62
+# %% ../nbs/03_train.ipynb 65
 @torch.inference_mode()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,  # test images (0–1 floats) and labels
              mean, std, engine: Engine|None = None) -> dict:
@@ -267,7 +279,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,  # test images 
     engine = engine or Engine(device=next(model.parameters()).device, precision="fp32", fold_bn=False)
     return evaluate_prepared(eval_model(model, engine), x, y, mean, std, engine)
 
-# %% ../nbs/03_train.ipynb 67
+# %% ../nbs/03_train.ipynb 70
 class Compiled:
     "Calls `torch.compile(model)`; if compiling fails (at the first call), warns once and runs `model` eagerly."
     def __init__(self, model: nn.Module, compile_fn=None):
@@ -283,7 +295,7 @@ class Compiled:
             except Exception as e: self._fallback(e)
         return self.model(x)
 
-# %% ../nbs/03_train.ipynb 70
+# %% ../nbs/03_train.ipynb 73
 def _forward(step_model, x: torch.Tensor, engine: Engine) -> torch.Tensor:
     "The logits of `x` under the engine's autocast, `x` moved to the device and memory format."
     with engine.autocast(): return step_model(engine.inputs(x))
@@ -294,7 +306,7 @@ def _forward_aux(step_model, model: nn.Module, x: torch.Tensor, engine: Engine) 
     try: return _forward(step_model, x, engine)
     finally: use_aux_bn(model, False)       # back to the main BatchNorms, even if the pass failed
 
-# %% ../nbs/03_train.ipynb 73
+# %% ../nbs/03_train.ipynb 76
 def loss_fn(out: torch.Tensor, y: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
     "`cfg.ce_weight` × cross-entropy + `cfg.aux_cosine` × the cosine-embedding loss 1 − cos(logits, one-hot(y))."
     out = out.float()
@@ -304,14 +316,14 @@ def loss_fn(out: torch.Tensor, y: torch.Tensor, cfg: TrainConfig) -> torch.Tenso
         loss = loss + cfg.aux_cosine * (1 - F.cosine_similarity(out, one_hot, dim=1)).mean()
     return loss
 
-# %% ../nbs/03_train.ipynb 76
+# %% ../nbs/03_train.ipynb 79
 def _clean_loss(step_model, xb: torch.Tensor, yb: torch.Tensor, cfg: TrainConfig,
                 engine: Engine) -> tuple[torch.Tensor, torch.Tensor]:
     "The loss of one batch through the main BatchNorms, and its logits."
     out = _forward(step_model, xb, engine)
     return loss_fn(out, yb, cfg), out
 
-# %% ../nbs/03_train.ipynb 79
+# %% ../nbs/03_train.ipynb 82
 def advprop_examples(step_model, model, xb, yb, batches, cfg: TrainConfig, engine) -> torch.Tensor:
     "1-step PGD from a random start in the ε-ball, through the auxiliary BatchNorms; bounds in pixel units."
     std = torch.tensor(batches.std, device=xb.device, dtype=xb.dtype).view(1, -1, 1, 1)
@@ -325,7 +337,7 @@ def advprop_examples(step_model, model, xb, yb, batches, cfg: TrainConfig, engin
     adv = adv.detach() + step * grad.sign()
     return adv.clamp(xb - eps, xb + eps).clamp(lo, hi).detach()
 
-# %% ../nbs/03_train.ipynb 82
+# %% ../nbs/03_train.ipynb 85
 def advprop_loss(step_model, model: nn.Module, xb: torch.Tensor, yb: torch.Tensor, batches: Batches,
                  cfg: TrainConfig, engine: Engine) -> tuple[torch.Tensor, torch.Tensor]:
     "The mean of the clean and the adversarial loss, each through its own BatchNorms; and the clean logits."
@@ -334,7 +346,7 @@ def advprop_loss(step_model, model: nn.Module, xb: torch.Tensor, yb: torch.Tenso
     adv_loss = loss_fn(_forward_aux(step_model, model, x_adv, engine), yb, cfg)
     return 0.5 * (loss + adv_loss), out
 
-# %% ../nbs/03_train.ipynb 85
+# %% ../nbs/03_train.ipynb 88
 def _update(opt: torch.optim.Optimizer, loss: torch.Tensor, masked: MaskedParams|None):
     "One optimizer step down `loss`'s gradient, then the pruned weights back to exactly zero."
     opt.zero_grad(set_to_none=True)
@@ -342,7 +354,7 @@ def _update(opt: torch.optim.Optimizer, loss: torch.Tensor, masked: MaskedParams
     opt.step()
     if masked is not None: masked.zero_pruned_()
 
-# %% ../nbs/03_train.ipynb 88
+# %% ../nbs/03_train.ipynb 91
 def train_step(step_model, model: nn.Module, opt: torch.optim.Optimizer, masked: MaskedParams|None,
                xb: torch.Tensor, yb: torch.Tensor, batches: Batches, cfg: TrainConfig,
                engine: Engine) -> tuple[torch.Tensor, torch.Tensor]:
@@ -352,7 +364,7 @@ def train_step(step_model, model: nn.Module, opt: torch.optim.Optimizer, masked:
     _update(opt, loss, masked)
     return loss, out
 
-# %% ../nbs/03_train.ipynb 91
+# %% ../nbs/03_train.ipynb 94
 def train_epoch(step_model, model: nn.Module, opt: torch.optim.Optimizer, masked: MaskedParams|None,
                 batches: Batches, cfg: TrainConfig, engine: Engine) -> tuple[float, float]:
     "One pass over `batches`, a `train_step` per batch; the mean loss and the training accuracy."
@@ -364,7 +376,7 @@ def train_epoch(step_model, model: nn.Module, opt: torch.optim.Optimizer, masked
         seen += len(yb)
     return loss_sum.item() / max(1, seen), correct.item() / max(1, seen)
 
-# %% ../nbs/03_train.ipynb 95
+# %% ../nbs/03_train.ipynb 98
 class Diverged(ValueError):
     "Training produced a loss or weights that are not finite numbers; `run`: which of a batch of runs, if any."
     def __init__(self, message: str, run: int|None = None):
@@ -376,7 +388,7 @@ def _lower_lr(cfg: TrainConfig) -> str:
     return (f"Nothing of this training was kept as finished. Train with a lower learning rate "
             f"(lr={cfg.lr:g} now; e.g. lr={cfg.lr / 10:g}).")
 
-# %% ../nbs/03_train.ipynb 96
+# %% ../nbs/03_train.ipynb 99
 def _check_loss(loss: float, epoch: int, cfg: TrainConfig, run: int|None = None):
     "Refuse an epoch whose mean loss is NaN or infinite: the training diverged."
     if not math.isfinite(loss):
@@ -391,50 +403,50 @@ def _check_weights(state: dict, epoch: int, cfg: TrainConfig, run: int|None = No
             raise Diverged(f"{name} holds values that are not finite after epoch {epoch + 1} of {cfg.epochs}: "
                            f"the training diverged. {_lower_lr(cfg)}", run)
 
-# %% ../nbs/03_train.ipynb 99
+# %% ../nbs/03_train.ipynb 102
 def _check_start(start_epoch: int, cfg: TrainConfig):
     "Refuse a first epoch outside the schedule."
     if not 0 <= start_epoch < cfg.epochs:
         raise ValueError(f"start_epoch={start_epoch} must lie in [0, epochs={cfg.epochs}): "
                          "rewind to an epoch before the end.")
 
-# %% ../nbs/03_train.ipynb 102
+# %% ../nbs/03_train.ipynb 105
 def _eval_due(done: int, cfg: TrainConfig) -> bool:
     "Whether to evaluate after `done` epochs: at the end, and every `cfg.eval_every` epochs."
     return done == cfg.epochs or bool(cfg.eval_every and done % cfg.eval_every == 0)
 
-# %% ../nbs/03_train.ipynb 105
+# %% ../nbs/03_train.ipynb 108
 def _evaluation(model: nn.Module, test: tuple, batches: Batches, engine: Engine) -> dict:
     "`evaluate` on `test` (normalised as `batches`), with the seconds it took as `eval_seconds`."
     t0 = time.time()
     result = evaluate(model, *test, batches.mean, batches.std, engine)
     return {**result, "eval_seconds": time.time() - t0}
 
-# %% ../nbs/03_train.ipynb 108
+# %% ../nbs/03_train.ipynb 111
 def _epoch_row(epoch: int, cfg: TrainConfig, loss: float, train_acc: float, seconds: float) -> dict:
     "The history row of `epoch` (0-based): its number from 1, learning rate, loss, accuracy and time."
     return {"epoch": epoch + 1, "lr": cosine_lr(epoch, cfg), "loss": loss, "train_acc": train_acc,
             "train_seconds": seconds}
 
-# %% ../nbs/03_train.ipynb 111
+# %% ../nbs/03_train.ipynb 114
 def _postfix(loss: float, test_acc: float|None = None) -> dict:
     "The numbers the progress bar shows: the loss, and the test accuracy where there is one."
     return {"loss": f"{loss:.3f}", **({"test_acc": f"{test_acc:.3f}"} if test_acc is not None else {})}
 
-# %% ../nbs/03_train.ipynb 114
+# %% ../nbs/03_train.ipynb 117
 def _state(model_state: dict, opt_state: dict, batches, epoch: int, history: list) -> dict:
     "A round checkpoint: weights, optimizer state, batch generator, the epochs done and their history."
     return {"model": model_state, "opt": opt_state, "rng": batches.g.get_state(), "epoch": epoch,
             "history": history}
 
-# %% ../nbs/03_train.ipynb 115
+# %% ../nbs/03_train.ipynb 118
 def _restore(state: dict, model: nn.Module, batches) -> tuple[list, int]:
     "Load a round checkpoint's weights and generator into `model` and `batches`; its history and epochs done."
     model.load_state_dict(state["model"])
     batches.g.set_state(state["rng"].cpu())
     return list(state["history"]), state["epoch"]
 
-# %% ../nbs/03_train.ipynb 118
+# %% ../nbs/03_train.ipynb 121
 def _set_aside(path: Path, error: CheckpointError, then: str):
     "Take a damaged (deleted) or unreadable (renamed `.unreadable`) checkpoint out of the way, saying so; else raise."
     what = str(error).split(" It was not used")[0]
@@ -455,17 +467,17 @@ def _load_checkpoint(path, engine: Engine) -> dict|None:
         _set_aside(Path(path), e, "this training restarts from its first epoch and ends as it would have.")
         return None
 
-# %% ../nbs/03_train.ipynb 121
+# %% ../nbs/03_train.ipynb 124
 def _save_due(done: int, cfg: TrainConfig, last_save: float, minutes: float) -> bool:
     "Whether to save the round's state after `done` epochs: not after the last, `minutes` after the last save."
     return done < cfg.epochs and time.time() - last_save >= 60 * minutes
 
-# %% ../nbs/03_train.ipynb 124
+# %% ../nbs/03_train.ipynb 127
 def _has_aux_bn(model: nn.Module) -> bool:
     "Whether `model` has AdvProp's auxiliary BatchNorms."
     return any(isinstance(m, DualBatchNorm2d) for m in model.modules())
 
-# %% ../nbs/03_train.ipynb 127
+# %% ../nbs/03_train.ipynb 130
 def train(model: nn.Module,
           batches: Batches,             # the training set on the device
           cfg: TrainConfig,
@@ -521,7 +533,7 @@ def train(model: nn.Module,
     _check_weights(model.state_dict(), cfg.epochs - 1, cfg)
     return history
 
-# %% ../nbs/03_train.ipynb 139
+# %% ../nbs/03_train.ipynb 142
 def _batch_norms(model: nn.Module) -> list:
     "The BatchNorm layers evaluation uses and that keep statistics (AdvProp's auxiliary ones left out)."
     aux = {id(m.aux) for m in model.modules() if isinstance(m, DualBatchNorm2d)}
@@ -539,7 +551,7 @@ def _in_use_order(model: nn.Module, norms: list, x: torch.Tensor) -> list:
         for h in hooks: h.remove()
     return used
 
-# %% ../nbs/03_train.ipynb 140
+# %% ../nbs/03_train.ipynb 143
 @torch.no_grad()
 def recompute_bn_(model: nn.Module, x: torch.Tensor,   # training images (0–1 or uint8), un-augmented
                   mean, std,                             # the normalisation the network was trained with
@@ -567,7 +579,7 @@ def recompute_bn_(model: nn.Module, x: torch.Tensor,   # training images (0–1 
         bn.running_var.copy_((sum(q for _, q, _ in sums) / count - mu * mu).clamp_min(0))
     return model
 
-# %% ../nbs/03_train.ipynb 145
+# %% ../nbs/03_train.ipynb 148
 def evaluate_recomputed(model: nn.Module, x_train: torch.Tensor,   # the training images the statistics come from
                         x_test: torch.Tensor, y_test: torch.Tensor, mean, std,
                         engine: Engine|None = None) -> dict:
@@ -575,7 +587,7 @@ def evaluate_recomputed(model: nn.Module, x_train: torch.Tensor,   # the trainin
     recomputed = recompute_bn_(copy.deepcopy(model), x_train, mean, std, engine)
     return evaluate(recomputed, x_test, y_test, mean, std, engine)
 
-# %% ../nbs/03_train.ipynb 149
+# %% ../nbs/03_train.ipynb 152
 def recomputed_metrics(model: nn.Module, x_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor,
                        mean, std, engine: Engine|None = None) -> dict:
     "`evaluate_recomputed` under the names a round's metrics.json gives it: `test_acc_bn`, `test_loss_bn`."
