@@ -339,6 +339,7 @@ def _sweep_command(args: argparse.Namespace):
 def _show_command(args: argparse.Namespace):
     "`dlth show`: a sweep's table, or a run's table and verdict."
     if (Path(args.run_dir) / SWEEP).exists():
+        from data_efficient_lth import sweep
         print(sweep.Sweep(args.run_dir).table())
         return
     the_run = imp.Run(args.run_dir)

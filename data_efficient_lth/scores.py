@@ -5,7 +5,7 @@
 # %% auto 0
 __all__ = ['MODES', 'AT_INIT', 'snip_scores', 'grasp_scores', 'synflow_scores', 'balanced_batch', 'imp_keep', 'at_init_mask']
 
-# %% ../nbs/02a_scores.ipynb 2
+# %% ../nbs/02a_scores.ipynb 3
 import copy
 
 import torch
@@ -14,7 +14,7 @@ from torch import nn
 
 from .prune import Mask, keep_highest, keep_after
 
-# %% ../nbs/02a_scores.ipynb 5
+# %% ../nbs/02a_scores.ipynb 6
 def _masked_copy(model: nn.Module, mask: Mask) -> nn.Module:
     "A copy of `model` with `mask` applied: the scores' own network."
     return mask.apply_(copy.deepcopy(model))
@@ -24,7 +24,7 @@ def _weights(model: nn.Module, mask: Mask) -> list:
     params = dict(model.named_parameters())
     return [params[k] for k in mask]
 
-# %% ../nbs/02a_scores.ipynb 7
+# %% ../nbs/02a_scores.ipynb 8
 MODES = ("train", "eval")
 "How SNIP and GraSP run the network while scoring: 'train' (BatchNorm on the batch's statistics) or 'eval' (on its running ones)."
 
@@ -45,7 +45,7 @@ def _scoring_copy(model: nn.Module, mask: Mask, mode: str = "train", reinit_line
     if reinit_linear is not None: _xavier_linear_(net, reinit_linear)
     return mask.apply_(net).train(mode == "train")
 
-# %% ../nbs/02a_scores.ipynb 10
+# %% ../nbs/02a_scores.ipynb 11
 def snip_scores(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mask: Mask, mode: str = "train") -> dict:
     "SNIP: |∂L/∂w ⊙ w| for every weight `mask` covers, L the cross-entropy on the batch (`x`, `y`), the network in `mode`."
     net = _scoring_copy(model, mask, mode)
@@ -53,7 +53,7 @@ def snip_scores(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mask: Mask, 
     grads = torch.autograd.grad(F.cross_entropy(net(x), y), weights)
     return {k: (g * w).abs().detach() for k, g, w in zip(mask, grads, weights)}
 
-# %% ../nbs/02a_scores.ipynb 13
+# %% ../nbs/02a_scores.ipynb 14
 def grasp_scores(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mask: Mask, temperature: float = 200.,
                  mode: str = "train",                             # the network's mode while scoring (`MODES`)
                  reinit_linear: torch.Generator|None = None) -> dict:   # re-draw the Linear weights from it first
@@ -66,7 +66,7 @@ def grasp_scores(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mask: Mask,
     hg = torch.autograd.grad(sum((a * b.detach()).sum() for a, b in zip(grads, g)), weights)
     return {k: (-w * h).detach() for k, w, h in zip(mask, weights, hg)}
 
-# %% ../nbs/02a_scores.ipynb 16
+# %% ../nbs/02a_scores.ipynb 17
 @torch.no_grad()
 def _positive_copy(model: nn.Module, mask: Mask) -> nn.Module:
     "The masked network in float64 with every parameter and buffer made |·|, BatchNorm on its running statistics."
@@ -86,7 +86,7 @@ def synflow_scores(model: nn.Module, mask: Mask, input_shape) -> dict:
         raise ValueError("SynFlow's scores pass float64's range on this network: it is too deep for SynFlow here.")
     return scores
 
-# %% ../nbs/02a_scores.ipynb 22
+# %% ../nbs/02a_scores.ipynb 23
 def balanced_batch(x: torch.Tensor, y: torch.Tensor, per_class: int, g: torch.Generator) -> tuple:
     "`per_class` images of each class in `y`, drawn without replacement by `g`, ordered by class (GraSP's reference sample)."
     order = torch.randperm(len(y), generator=g)
@@ -98,12 +98,12 @@ def balanced_batch(x: torch.Tensor, y: torch.Tensor, per_class: int, g: torch.Ge
     picked = torch.cat([order[labels == c][:per_class] for c in classes])
     return x[picked.to(x.device)], y[picked.to(y.device)]
 
-# %% ../nbs/02a_scores.ipynb 30
+# %% ../nbs/02a_scores.ipynb 31
 def imp_keep(mask: Mask, fraction: float, rounds: int, layerwise: bool = False):
     "How many of `mask`'s weights IMP keeps after `rounds` rounds: in all (an int), or in each layer (a dict)."
     return keep_after(mask, fraction, layerwise, rounds)
 
-# %% ../nbs/02a_scores.ipynb 33
+# %% ../nbs/02a_scores.ipynb 34
 AT_INIT = ("snip", "grasp", "synflow")
 "The pruning-at-initialisation methods, by name (`prune=` of a run, `method=` of `at_init`)."
 
@@ -112,7 +112,7 @@ def _step_keep(start, keep, step: int, steps: int):
     if isinstance(keep, dict): return {k: _step_keep(start[k], keep[k], step, steps) for k in keep}
     return keep if step == steps else round(start * (keep / max(start, 1)) ** (step / steps))
 
-# %% ../nbs/02a_scores.ipynb 35
+# %% ../nbs/02a_scores.ipynb 36
 def _synflow_mask(model: nn.Module, mask: Mask, keep, input_shape, iterations: int) -> Mask:
     "SynFlow's iterative pruning of `mask` down to `keep` weights."
     start = mask.n_unpruned if not isinstance(keep, dict) else {k: int(v.sum()) for k, v in mask.items()}
@@ -120,7 +120,7 @@ def _synflow_mask(model: nn.Module, mask: Mask, keep, input_shape, iterations: i
         mask = keep_highest(mask, synflow_scores(model, mask, input_shape), _step_keep(start, keep, step, iterations))
     return mask
 
-# %% ../nbs/02a_scores.ipynb 36
+# %% ../nbs/02a_scores.ipynb 37
 def _check_method(method: str):
     if method not in AT_INIT:
         raise ValueError(f"method={method!r}: expected one of {', '.join(map(repr, AT_INIT))} "

@@ -48,10 +48,10 @@ def _add_run(fig: go.Figure, run: Run, results, color: str):
                              hovertemplate="round %{customdata}<br>%{x:.1f}% remaining<br>%{y:.2f}%<extra></extra>"))
     if 0 in results.index:
         dense = 100 * results.loc[0, "test_acc"]
-        fig.add_hline(y=dense, line=dict(color=color, dash="dot"),
-                      annotation_text=f"dense {dense:.1f}%", annotation_position="bottom left")
+        fig.add_hline(y=dense, line=dict(color=color, dash="dot"),       # labelled right, off round 0's marker
+                      annotation_text=f"dense {dense:.1f}%", annotation_position="bottom right")
     best = run.best()
-    if best is not None:
+    if best is not None and run.dense_learned():      # no ticket is starred beside a dense network that did not learn
         fig.add_trace(go.Scatter(x=[best["remaining"]], y=[100 * best["test_acc"]], mode="markers",
                                  marker=dict(symbol="star", size=16, color=color),
                                  name=f"best ticket, {name} (chosen on test)"))
@@ -72,8 +72,9 @@ def _mark_round(fig: go.Figure, results, selected: int):
 
 # %% ../nbs/05_viz.ipynb 18
 def tick_label(remaining: float) -> str:
-    "A density (%) as an axis tick: whole percents from 10% up, one decimal from 1%, two significant digits below."
-    return f"{remaining:.0f}" if remaining >= 9.5 else f"{remaining:.1f}" if remaining >= 0.95 else f"{remaining:.2g}"
+    "A density (%) as an axis tick, as the tables print it: one decimal (none for whole percents), 2 digits below 1%."
+    if remaining >= 0.95: return f"{remaining:.1f}".removesuffix(".0")
+    return f"{remaining:.2g}"
 
 # %% ../nbs/05_viz.ipynb 21
 def _remaining_axis(fig: go.Figure, results: list):
@@ -238,7 +239,7 @@ def magnitude_figure(run, round: int, bins: int = 80) -> go.Figure:
     counts, edges = np.histogram(log_w, bins=bins)
     fig = go.Figure(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=edges[1] - edges[0], marker_color="#2ca02c",
                            hovertemplate="|w| ≈ 10^%{x:.2f}: %{y}<extra></extra>"))
-    if not math.isnan(threshold):
+    if not math.isnan(threshold) and round < as_run(run).config.rounds:     # the last round has no next cut
         fig.add_vline(x=math.log10(max(threshold, 1e-12)), line=dict(color="#d62728", dash="dash"),
                       annotation_text=f"next cut |w| = {threshold:.2e}", annotation_position="top left")
     fig.update_layout(title=f"Round {round}: magnitudes of the {len(weights):,} surviving weights",
@@ -355,7 +356,7 @@ class RoundExplorer:
         self.figs = {key: self._placeholder(key) for key in FIGURE_NAMES}
         self.slider.observe(lambda change: self.show(change["new"]), names="value")
         self.layer.observe(lambda change: self._show_mask(), names="value")
-        self._layer_wanted = layer
+        self._layer_wanted, self._opened = layer, False     # opened: the first finished rounds have been shown
         self.widget = W.VBox([W.HBox([self.play, self.slider, self.layer]), W.HBox([self.progress, self.status]),
                               self.figs["accuracy"], W.HBox([self.figs["density"], self.figs["mask"]]),
                               W.HBox([self.figs["magnitudes"], self.figs["curves"]])])
@@ -369,7 +370,12 @@ class RoundExplorer:
     @property
     def round(self) -> int: return self.slider.value
 
-    def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)
+    def _repr_mimebundle_(self, **kwargs):
+        "The widgets; and, for a notebook reopened without its kernel's widgets, a line saying what to do."
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, tuple): bundle = bundle[0]
+        return {**bundle, "text/plain": f"Round explorer of {self.path}: run this cell to step through its rounds "
+                                       "(its widgets live in the running kernel, not in the saved notebook)."}
 
 # %% ../nbs/05_viz.ipynb 82
 def lmc_rounds(run) -> list[int]:
@@ -407,7 +413,9 @@ def refresh(self: RoundExplorer):
         self.layer.options = [(short_name(k), k) for k in first]
         self.layer.value = self._layer_wanted if self._layer_wanted in first else default_layer(first)
     self.slider.max = self.play.max = done[-1]
-    self.show(self.slider.value)
+    first_look, self._opened = not self._opened, True
+    if first_look and self.slider.value != done[-1]: self.slider.value = done[-1]   # opens at the last finished
+    else: self.show(self.slider.value)                                               # round (its observer draws)
     self._show_instability()
 
 # %% ../nbs/05_viz.ipynb 86
