@@ -440,13 +440,7 @@ def clamm(root=None, **over) -> ImageData:
     "CLaMM from a split-list folder: grayscale, 224-px protocol, 0.5/0.5 normalisation, full stem."
     return _split_dataset("clamm", root, **over)
 
-# %% ../nbs/00b_datasets.ipynb 100
-@register_dataset("eurosat")
-def eurosat(root=None, **over) -> ImageData:
-    "EuroSAT-RGB from a split-list folder: 64 px, crops padded by 8, both flips, ImageNet statistics, small stem."
-    return _split_dataset("eurosat", root, **over)
-
-# %% ../nbs/00b_datasets.ipynb 104
+# %% ../nbs/00b_datasets.ipynb 103
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".webp", ".tif", ".tiff")
 
 def _class_files(folder: Path) -> dict[str, list[Path]]:
@@ -454,7 +448,7 @@ def _class_files(folder: Path) -> dict[str, list[Path]]:
     return {c.name: sorted(p for p in c.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
             for c in sorted(folder.iterdir()) if c.is_dir()}
 
-# %% ../nbs/00b_datasets.ipynb 107
+# %% ../nbs/00b_datasets.ipynb 106
 def _sample(files: list, k: int|None, rng: np.random.Generator) -> list:
     "`k` of `files` drawn without replacement, in their order; all of them if `k` is None or not smaller."
     if k is None or k >= len(files): return files
@@ -469,7 +463,7 @@ def _read_tree(tree: dict, classes: list[str], k: int|None, rng, mode, size, cro
         labels += [i] * len(chosen)
     return _load_images(paths, mode, size, crop, test), torch.tensor(labels)
 
-# %% ../nbs/00b_datasets.ipynb 110
+# %% ../nbs/00b_datasets.ipynb 109
 def imagefolder(path,                          # holds train/ and val/ (or test/), one subfolder per class
                 size: int = 256, crop: int|None = 224,   # the 224-px protocol by default
                 train_per_class: int|None = None,        # read only this many (seeded sample) training images per class
@@ -493,7 +487,7 @@ def imagefolder(path,                          # holds train/ and val/ (or test/
     if mode == "RGB" and "mean" not in kw: kw["mean"], kw["std"] = IMAGENET_STATS
     return ImageData(x_train, y_train, x_test, y_test, num_classes=len(classes), crop=crop, **kw)
 
-# %% ../nbs/00b_datasets.ipynb 112
+# %% ../nbs/00b_datasets.ipynb 111
 @register_dataset("imagenet")
 def imagenet(root=None, train_per_class: int|None = 50, **kw) -> ImageData:
     "ImageNet as an ImageFolder tree under `root/imagenet` (or `root`), 50 training images per class by default."
@@ -505,7 +499,7 @@ def imagenet(root=None, train_per_class: int|None = 50, **kw) -> ImageData:
                                 "arrange val/ by class, and pass root= (or set DLTH_DATA).")
     return imagefolder(path, train_per_class=train_per_class, **kw)
 
-# %% ../nbs/00b_datasets.ipynb 115
+# %% ../nbs/00b_datasets.ipynb 114
 @register_dataset("synthetic")
 def synthetic(root=None,
               shape=(3, 32, 32),     # C×H×W of each image
