@@ -113,7 +113,7 @@ def _num_classes(y_train: torch.Tensor, y_test: torch.Tensor|None, num_classes: 
     ys = [y_train] + ([y_test] if y_test is not None else [])
     lo = min(int(y.min()) for y in ys if len(y))
     hi = max(int(y.max()) for y in ys if len(y))
-    if num_classes is None and lo > 0 and len(y_train) and not (y_train == 0).any():
+    if num_classes is None and lo > 0 and len(y_train):            # no label 0 anywhere: labels 1..K
         raise ValueError(f"Labels run from {lo} to {hi} and no training image has label 0: class indices must "
                          f"run from 0 to K-1. Shift them, e.g. y_train - {lo} and y_test - {lo}.")
     if num_classes is None: num_classes = hi + 1

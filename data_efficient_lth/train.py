@@ -127,10 +127,11 @@ def resolve_precision(precision: str, device: torch.device,
     "`'auto'` → `'bf16'` where the device computes bf16 natively, else `'fp32'`; bf16 on a CPU without it: a warning."
     if precision not in ("auto", "fp32", "bf16"):
         raise ValueError(f"precision={precision!r}: expected 'auto', 'bf16' or 'fp32'.")
-    if device.type == "cuda": return ("bf16" if torch.cuda.is_bf16_supported() else "fp32") if precision == "auto" else precision
     if precision == "fp32": return precision
-    native = cpu_has_bf16() if native_bf16 is None else native_bf16
-    if precision == "bf16" and not native:
+    if device.type == "cuda": native = torch.cuda.is_bf16_supported()
+    elif device.type == "cpu": native = cpu_has_bf16() if native_bf16 is None else native_bf16
+    else: native = False                                  # other devices: bf16 only when asked for
+    if precision == "bf16" and device.type == "cpu" and not native:
         warnings.warn("precision='bf16' on a CPU without native bf16 (no AVX512-BF16 or AMX): it is emulated there, "
                       "several times slower than fp32. "
                       "Use precision='auto' (fp32 here) unless bf16's rounding is what you study.", stacklevel=2)

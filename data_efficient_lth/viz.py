@@ -233,13 +233,14 @@ def magnitudes(run, round: int) -> tuple[np.ndarray, float]:
 # %% ../nbs/05_viz.ipynb 51
 def magnitude_figure(run, round: int, bins: int = 80) -> go.Figure:
     "Histogram of log10 |w| of the surviving weights, with the next pruning threshold."
+    run = as_run(run)
     weights, threshold = magnitudes(run, round)
     log_w = np.log10(np.clip(weights, 1e-12, None))
     log_w = log_w[np.isfinite(log_w)]          # a run that diverged still draws (its NaN / infinite weights left out)
     counts, edges = np.histogram(log_w, bins=bins)
     fig = go.Figure(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=edges[1] - edges[0], marker_color="#2ca02c",
                            hovertemplate="|w| ≈ 10^%{x:.2f}: %{y}<extra></extra>"))
-    if not math.isnan(threshold) and round < as_run(run).config.rounds:     # the last round has no next cut
+    if not math.isnan(threshold) and round < run.config.rounds:     # the last round has no next cut
         fig.add_vline(x=math.log10(max(threshold, 1e-12)), line=dict(color="#d62728", dash="dash"),
                       annotation_text=f"next cut |w| = {threshold:.2e}", annotation_position="top left")
     fig.update_layout(title=f"Round {round}: magnitudes of the {len(weights):,} surviving weights",
