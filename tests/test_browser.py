@@ -90,6 +90,9 @@ def test_quickstart_explorer_in_jupyterlab(lab, tmp_path):
         ctx = p.chromium.launch_persistent_context(str(tmp_path / "chrome"), executable_path=CHROMIUM, args=flags,
                                                    headless=True, viewport={"width": 1500, "height": 1100})
         page = ctx.new_page()
+        logged = []   # the page's console errors and uncaught exceptions
+        page.on("pageerror", lambda e: logged.append(str(e)))
+        page.on("console", lambda m: logged.append(m.text) if m.type == "error" else None)
         # The widget's comm can open before the page's widget manager is ready (seen about once in seven starts);
         # then the view never renders. A fresh page and another Run All recover from that.
         for attempt in (1, 2, 3):
@@ -99,8 +102,74 @@ def test_quickstart_explorer_in_jupyterlab(lab, tmp_path):
                 if attempt == 3: raise
         _check_slider(page, tmp_path)
         _check_clean_outputs(page, tmp_path)
+        _check_fits(page, tmp_path, 1400)
+        _check_rerun_opens_at_last_round(page, tmp_path)
         _check_saved_clean(page, tmp_path)
+        logged.clear()
+        _check_reopened(page, lab, tmp_path, logged)
         ctx.close()
+
+
+CUT_FIGURES = """() => Array.from(document.querySelectorAll('.widget-vbox .js-plotly-plot')).map(g => {
+    const out = g.closest('.jp-OutputArea-output').getBoundingClientRect(), r = g.getBoundingClientRect();
+    return {title: (g.layout && g.layout.title && g.layout.title.text) || '', right: r.right, limit: out.right};
+}).filter(f => f.right > f.limit + 1)"""
+
+
+def _check_fits(page, tmp_path, width):
+    "At `width` px, with JupyterLab's file browser open, no figure of the explorer runs past its output area (cut off)."
+    page.set_viewport_size({"width": width, "height": 1100})
+    time.sleep(1.5)
+    cut = page.evaluate(CUT_FIGURES)
+    if cut: page.screenshot(path=str(tmp_path / f"cut-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 1500, "height": 1100})
+    assert not cut, f"at {width} px these figures run past the output area: {cut} (screenshot {tmp_path / f'cut-{width}.png'})"
+
+
+def _run_cell(page, text):
+    "Run the one code cell whose input contains `text` (Ctrl+Enter in its editor)."
+    cell = page.locator(".jp-CodeCell", has=page.locator(".jp-InputArea", has_text=text))
+    assert cell.count() == 1, f"{cell.count()} code cells contain {text!r}"
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Control+Enter")
+    return cell
+
+
+def _check_rerun_opens_at_last_round(page, tmp_path):
+    "An explorer made when every round is already on disk opens at the last finished round, not at round 0."
+    _run_cell(page, "explorer = viz.explore(out)")
+    try:
+        page.wait_for_function(f"() => document.body.innerText.includes('{ROUNDS_IN_TEST + 1} of {ROUNDS_IN_TEST + 1} rounds done')", timeout=60_000)
+        page.wait_for_function(DENSITY_TITLE_STARTS, arg=f"Round {ROUNDS_IN_TEST}:", timeout=60_000)
+    except pw.TimeoutError:
+        page.screenshot(path=str(tmp_path / "rerun.png"), full_page=True)
+        raise AssertionError(f"the re-made explorer does not show round {ROUNDS_IN_TEST}: {[p['title'] for p in page.evaluate(PLOTS_JS)]}"
+                             f" (screenshot {tmp_path / 'rerun.png'})")
+    titles = [p["title"] for p in page.evaluate(PLOTS_JS) if p["title"].startswith("Round ")]
+    assert titles and all(t.startswith(f"Round {ROUNDS_IN_TEST}:") for t in titles), titles
+    assert page.locator(".widget-slider .widget-readout").first.inner_text().strip() == str(ROUNDS_IN_TEST)
+
+
+def _check_reopened(page, lab, tmp_path, logged):
+    """The saved notebook opened again with a new kernel (the widgets' models gone with the old one): the explorer's
+    output is a line saying to run the cell, not `VBox(children=...`, and the page logs no error."""
+    page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Shut Down Kernel").first.click()
+    _accept_dialogs(page)
+    time.sleep(2)
+    page.goto("about:blank")
+    page.goto(lab)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+    _accept_dialogs(page)
+    cell = page.locator(".jp-CodeCell", has=page.locator(".jp-InputArea", has_text="explorer = viz.explore(out)"))
+    try: page.wait_for_function("() => document.body.innerText.includes('run this cell to step through its rounds')", timeout=60_000)
+    except pw.TimeoutError: pass
+    time.sleep(3)            # the widget manager's attempts to restore models, and what they log
+    shown = cell.locator(".jp-OutputArea").inner_text()
+    page.screenshot(path=str(tmp_path / "reopened.png"), full_page=False)
+    assert "VBox(" not in shown and "run this cell to step through its rounds" in shown, \
+        f"the reopened explorer cell shows {shown[:300]!r} (screenshot {tmp_path / 'reopened.png'})"
+    assert not [m for m in logged if "anywidget" in m or "widget" in m.lower()], f"the reopened notebook logged: {logged}"
 
 
 def _check_saved_clean(page, tmp_path):
@@ -246,6 +315,11 @@ def test_report_in_chromium(tmp_path):
         figs = _report_state(page)
         assert figs["fig-mask"]["z"] == json.loads(json.dumps(viz.mask_figure(run, 1, layer).data[0].z)), "the page's mask differs from the run's"
         page.screenshot(path=str(tmp_path / "report-round1.png"), full_page=True)
+        _set(page, "#layer", "stem.conv.weight", "change")     # one input channel: outputs tiled in rows, as in Python
+        page.wait_for_function("() => document.getElementById('fig-mask').layout.title.text.includes('mask of stem')", timeout=30_000)
+        stem = viz.mask_figure(run, 1, "stem.conv.weight")
+        assert _report_state(page)["fig-mask"]["z"] == json.loads(json.dumps(stem.data[0].z)), "the page's stem mask differs"
+        assert page.evaluate("() => document.getElementById('fig-mask').layout.xaxis.title.text") == stem.layout.xaxis.title.text
         if os.environ.get("DLTH_REPORT_SCREENSHOT"): shutil.copy(tmp_path / "report-round1.png", os.environ["DLTH_REPORT_SCREENSHOT"])
         browser.close()
     assert not errors, f"the report's page logged errors: {errors}"
