@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # the quickstart: 8 pruning rounds of a full-width small-stem ResNet-18 on digits, 10 images per class
 DEMO_ARGS ?= --dataset digits --per-class 10 --rounds 8 --epochs 60 --out runs/demo
 
-.PHONY: venv demo taste outputs gpu-wheels gpu-check test check-clean check-export check-readme nbtest nbtest-avx2 pytest readme bench bench-check browser-deps data-deps
+.PHONY: venv demo taste docs outputs gpu-wheels gpu-check test check-clean check-export check-readme nbtest nbtest-avx2 pytest readme bench bench-check browser-deps data-deps
 
 $(STAMP): setup.py settings.ini constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -133,6 +133,11 @@ browser-deps:
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null \
 	    || echo "could not install chromium: the browser tests will be skipped (apt-get install chromium)"; \
 	  else echo "chromium is missing and installing it needs root (sudo apt-get install chromium): the browser tests will be skipped"; fi; }
+
+# the documentation site from the notebooks (nothing runs), into _docs/: open _docs/index.html. tests/test_docs.py
+# builds it again and checks every page in chromium. MkDocs + Material + mkdocs-jupyter (the dev extra).
+docs: $(STAMP)
+	$(BIN)/python nbs/build_docs.py
 
 pytest: $(STAMP) browser-deps data-deps
 	$(BIN)/python -m pytest tests -q
