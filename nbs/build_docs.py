@@ -62,7 +62,7 @@ def documented(source: str, module) -> list[tuple[str, object]]:
     for node in ast.parse(source).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             owner = _patched_class(node)
-            if owner and hasattr(module, owner) and not node.name.startswith("_"):
+            if owner and hasattr(module, owner) and not (node.name.startswith("_") or owner.startswith("_")):
                 found.append((f"{owner}.{node.name}", getattr(getattr(module, owner), node.name, None)))
             elif not owner and not node.name.startswith("_"):
                 found.append((node.name, getattr(module, node.name, None)))
@@ -206,20 +206,29 @@ def iframe_worker_shim() -> Path:
     return shim
 
 
+SITE_CSS = """/* wide tables and long lines in a notebook's cells scroll sideways instead of being cut off */
+.jp-OutputArea-output, .jp-RenderedHTMLCommon, .jp-InputArea-editor { overflow-x: auto; }
+.plotly-figure { min-height: 300px; }
+/* the notebooks are saved clean, so every prompt would read "In [ ]:" as if never run: nbdev's pages show none */
+.jp-InputPrompt, .jp-OutputPrompt { display: none !important; }
+"""
+
+
 def stage():
     "Write the pages MkDocs builds into _proc/site."
     if STAGE.exists(): shutil.rmtree(STAGE)
     (STAGE / "tutorials").mkdir(parents=True)
-    shutil.copytree(NBS / "images", STAGE / "images", ignore=shutil.ignore_patterns("*.py", "before-after"))
+    shutil.copytree(NBS / "images", STAGE / "images", ignore=shutil.ignore_patterns("*.py", "before-after", "docs"))
     (STAGE / "assets").mkdir()
     import plotly
     shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", STAGE / "assets" / "plotly.min.js")
     (STAGE / "assets" / "figures.js").write_text(PLOTLY_JS)
+    (STAGE / "assets" / "site.css").write_text(SITE_CSS)
     shutil.copy(iframe_worker_shim(), STAGE / "assets" / "iframe-worker-shim.js")
     readme = (REPO / "README.md").read_text()
     (STAGE / "index.md").write_text(interactive_figures(index_page(readme), 0))
     (STAGE / "measurements.md").write_text(interactive_figures((NBS / "measurements.md").read_text(), 0))
-    (STAGE / "how_it_is_built.md").write_text("# How it's built\n\n" + _section(readme, "What is where") + "\n")
+    (STAGE / "how_it_is_built.md").write_text("# How it's built\n\n" + index_page(_section(readme, "What is where")) + "\n")
     (STAGE / "api.md").write_text(api_page())
     for stems in SECTIONS.values():
         for stem in stems: nbformat.write(doc_notebook(NBS / f"{stem}.ipynb"), STAGE / f"{stem}.ipynb")
