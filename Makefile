@@ -81,7 +81,7 @@ check-export: $(STAMP)
 # README.md is nbs/index.ipynb as markdown (quarto cannot be installed here, so not nbdev_readme)
 README_CMD = import nbformat, re, sys; from nbconvert import MarkdownExporter; \
   nb = nbformat.read('nbs/index.ipynb', 4); \
-  [setattr(c, 'source', re.sub(r'(?m)^\#\|.*\n?', '', c.source).replace('](images/', '](nbs/images/').replace('](measurements.md', '](nbs/measurements.md')) for c in nb.cells]; \
+  [setattr(c, 'source', re.sub(r'(?m)^\#\|.*\n?', '', c.source).replace('](images/', '](nbs/images/').replace('](measurements.md', '](nbs/measurements.md').replace('](how_it_is_built.md', '](nbs/how_it_is_built.md')) for c in nb.cells]; \
   sys.stdout.write(MarkdownExporter(exclude_output=True).from_notebook_node(nb)[0])
 readme: $(STAMP)
 	$(BIN)/python -c "$(README_CMD)" > README.md

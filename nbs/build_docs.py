@@ -3,7 +3,8 @@
 Nothing is executed. Each notebook is rendered with the outputs it has: its export cells become the API entries
 nbdev's `show_doc` writes (signature, docstring, the parameters' comments), `#| hide` cells are left out, and the
 `#|` directives are stripped. The README is the index page, `nbs/measurements.md` a page of its own, and an API page
-lists every public function and class of every module. A plotly figure saved beside a committed image
+lists every public function and class of every module;
+`nbs/how_it_is_built.md` describes the house. A plotly figure saved beside a committed image
 (`images/X.json` beside `images/X.png`) is drawn interactively with the plotly.js installed with plotly; the image
 stays as the fallback. MkDocs with the Material theme and mkdocs-jupyter build the pages; the site opens from disk.
 """
@@ -150,15 +151,10 @@ def api_page() -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _section(readme: str, title: str) -> str:
-    "One `## title` section of the README, to the next `## `."
-    found = re.search(rf"(?ms)^## {re.escape(title)}\n(.*?)(?=^## |\Z)", readme)
-    return found.group(1).strip() if found else ""
-
-
 def index_page(readme: str) -> str:
     "The README with its links made relative to the site (images, the measurements page, the notebooks)."
-    text = readme.replace("](nbs/images/", "](images/").replace("](nbs/measurements.md", "](measurements.md")
+    text = readme.replace("](nbs/images/", "](images/").replace("](nbs/measurements.md", "](measurements.md") \
+                 .replace("](nbs/how_it_is_built.md", "](how_it_is_built.md")
     pages = {stem for stems in SECTIONS.values() for stem in stems} | {f"tutorials/{t}" for t in TUTORIALS}
     link = lambda m: f"[`{m.group(0)[1:-1]}`]({m.group(1)}.ipynb)" if m.group(1) in pages else m.group(0)
     return re.sub(r"`nbs/((?:tutorials/)?[\w]+)\.ipynb`", link, text)
@@ -228,7 +224,7 @@ def stage():
     readme = (REPO / "README.md").read_text()
     (STAGE / "index.md").write_text(interactive_figures(index_page(readme), 0))
     (STAGE / "measurements.md").write_text(interactive_figures((NBS / "measurements.md").read_text(), 0))
-    (STAGE / "how_it_is_built.md").write_text("# How it's built\n\n" + index_page(_section(readme, "What is where")) + "\n")
+    (STAGE / "how_it_is_built.md").write_text(index_page((NBS / "how_it_is_built.md").read_text()))
     (STAGE / "api.md").write_text(api_page())
     for stems in SECTIONS.values():
         for stem in stems: nbformat.write(doc_notebook(NBS / f"{stem}.ipynb"), STAGE / f"{stem}.ipynb")
