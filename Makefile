@@ -133,6 +133,12 @@ browser-deps:
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null \
 	    || echo "could not install chromium: the browser tests will be skipped (apt-get install chromium)"; \
 	  else echo "chromium is missing and installing it needs root (sudo apt-get install chromium): the browser tests will be skipped"; fi; }
+	@# npm fetches the docs site's search helper (iframe-worker, 1.4 KB) from its registry, once
+	@command -v npm >/dev/null || test -f _proc/vendor/iframe-worker-shim.js || { \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing Debian's npm for the docs site (apt-get, as root)"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; } >/dev/null \
+	    || echo "could not install npm: the docs test will be skipped (apt-get install npm)"; \
+	  else echo "npm is missing and installing it needs root (sudo apt-get install npm): the docs test will be skipped"; fi; }
 
 # the documentation site from the notebooks (nothing runs), into _docs/: open _docs/index.html. tests/test_docs.py
 # builds it again and checks every page in chromium. MkDocs + Material + mkdocs-jupyter (the dev extra).

@@ -13,6 +13,7 @@ __all__ = ['COLORS', 'BRANCH_STYLE', 'TAIL', 'FEW_INPUTS', 'MASK_COLORS', 'PERCE
 # %% ../nbs/05_viz.ipynb 2
 import base64, html, json, math
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -236,6 +237,7 @@ TAIL = 0.001    # the smallest 0.1% of survivors, where they would stretch the a
 
 def magnitude_range(log_w: np.ndarray) -> tuple[float, float]:
     "The log10 |w| the histogram draws: from the 0.1% quantile (the minimum, if that is within half a decade) to the maximum."
+    if len(log_w) == 0: return 0.0, 1.0                                 # nothing finite survived: an empty axis
     low, high = float(log_w.min()), float(log_w.max())
     tail_end = float(np.quantile(log_w, TAIL))
     return (tail_end if tail_end - low > 0.5 else low), high
@@ -275,17 +277,20 @@ def shown_kernels(mask: torch.Tensor, max_channels: int = 32) -> torch.Tensor:
 
 # %% ../nbs/05_viz.ipynb 62
 def tile_outputs(kernels: torch.Tensor) -> tuple[torch.Tensor, int]:
-    "Kernels of a layer with few inputs as rows of several outputs each (same order), and how many outputs a row holds."
+    "Kernels (as floats) of a layer with few inputs as rows of several outputs each, in order, the last row padded with NaN; outputs a row."
     n_out, n_in, kh, kw = kernels.shape
+    kernels = kernels.float()
     square = math.sqrt(n_out * (kh + 1) / (n_in * (kw + 1)))           # outputs a row that make the grid square
     if n_in > FEW_INPUTS or square < 2: return kernels, 1              # not much taller than wide: as it is
-    per_row = min((d for d in range(1, n_out + 1) if n_out % d == 0), key=lambda d: abs(math.log(d / square)))
-    return kernels.reshape(n_out // per_row, per_row * n_in, kh, kw), per_row
+    per_row = round(square)
+    rows = math.ceil(n_out / per_row)
+    missing = kernels.new_full((rows * per_row - n_out, n_in, kh, kw), float("nan"))
+    return torch.cat([kernels, missing]).reshape(rows, per_row * n_in, kh, kw), per_row
 
 # %% ../nbs/05_viz.ipynb 64
 def mask_grid(mask: torch.Tensor, max_channels: int = 32) -> np.ndarray:
     "A 2-D array of kernels (1 = kept, 0 = pruned) separated by NaN gaps; a stem's outputs tiled in rows."
-    kernels = tile_outputs(shown_kernels(mask, max_channels))[0].float()
+    kernels = tile_outputs(shown_kernels(mask, max_channels))[0]
     n_out, n_in, kh, kw = kernels.shape
     grid = np.full((n_out * (kh + 1) - 1, n_in * (kw + 1) - 1), np.nan)
     for o in range(n_out):
@@ -517,10 +522,11 @@ def figure_json(fig: go.Figure) -> dict:
 
 # %% ../nbs/05_viz.ipynb 113
 def packed_mask(mask: torch.Tensor, max_channels: int = 32) -> dict:
-    "The shown part of one layer's mask as base64 bits (row-major over grid rows, columns, kernel rows, kernel columns)."
-    kernels = tile_outputs(shown_kernels(mask, max_channels))[0]
-    bits = np.packbits(kernels.flatten().numpy().astype(np.uint8))
-    return dict(shape=list(kernels.shape), bits=base64.b64encode(bits.tobytes()).decode())
+    "The shown part of a layer's mask as base64 bits (outputs, inputs, kernel rows, columns), its grid's shape and kernel count."
+    kernels = shown_kernels(mask, max_channels)
+    bits = np.packbits(kernels.flatten().numpy().astype(np.uint8))   # tiling keeps this order: the grid's, gaps at the end
+    return dict(shape=list(tile_outputs(kernels)[0].shape), kernels=kernels.shape[0] * kernels.shape[1],
+                bits=base64.b64encode(bits.tobytes()).decode())
 
 # %% ../nbs/05_viz.ipynb 116
 def _mask_data(masks: dict, max_channels: int = 32) -> dict:
@@ -531,7 +537,7 @@ def _mask_data(masks: dict, max_channels: int = 32) -> dict:
         packed = [packed_mask(masks[r][layer], max_channels) for r in rounds]
         out[layer] = dict(name=short_name(layer), axes=mask_axes(masks[rounds[0]][layer], max_channels),
                           titles=[mask_title(r, layer, masks[r][layer], max_channels) for r in rounds],
-                          packed=[p["bits"] for p in packed], shape=packed[0]["shape"])
+                          packed=[p["bits"] for p in packed], shape=packed[0]["shape"], kernels=packed[0]["kernels"])
     return out
 
 # %% ../nbs/05_viz.ipynb 118
@@ -563,7 +569,8 @@ function unpack(b64, n) {                       // base64 bits -> 0/1 per weight
   for (let k = 0; k < n; k++) out[k] = (s.charCodeAt(k >> 3) >> (7 - (k & 7))) & 1;
   return out;
 }
-function grid(bits, [o, i, kh, kw]) {           // the same layout as mask_grid: kernels apart, null gaps between
+function grid(bits, [o, i, kh, kw], n) {        // the same layout as mask_grid: kernels apart, null gaps between and
+                                                // for the kernels past the layer's n (a tiled stem's last row)
   const z = [];
   for (let a = 0; a < o; a++) {
     if (a > 0) z.push(new Array(i * (kw + 1) - 1).fill(null));
@@ -571,7 +578,7 @@ function grid(bits, [o, i, kh, kw]) {           // the same layout as mask_grid:
       const row = [];
       for (let b = 0; b < i; b++) {
         if (b > 0) row.push(null);
-        for (let x = 0; x < kw; x++) row.push(bits[((a * i + b) * kh + y) * kw + x]);
+        for (let x = 0; x < kw; x++) row.push(a * i + b < n ? bits[((a * i + b) * kh + y) * kw + x] : null);
       }
       z.push(row);
     }
@@ -588,7 +595,7 @@ function show() {
   for (const key of Object.keys(D.figures)) draw("fig-" + key, D.figures[key][r]);
   const m = D.mask[picker.value], fig = JSON.parse(JSON.stringify(D.mask_template));
   const [o, i, kh, kw] = m.shape;
-  fig.data[0].z = grid(unpack(m.packed[r], o * i * kh * kw), m.shape);
+  fig.data[0].z = grid(unpack(m.packed[r], o * i * kh * kw), m.shape, m.kernels);
   fig.layout.title.text = m.titles[r];
   fig.layout.xaxis.title = {text: m.axes[0]};
   fig.layout.yaxis.title = {text: m.axes[1]};
@@ -658,10 +665,11 @@ def _instability_parts(run) -> tuple[str, str]:
 # %% ../nbs/05_viz.ipynb 137
 class ReportPath(type(Path())):
     "The report's path; in a notebook, a link to it (relative to the working directory, as the notebook's links are)."
-    def _repr_html_(self) -> str:
+    def _repr_html_(self) -> str|None:
+        if self.suffix != ".html": return None            # a path made from it (its parent, say) shows as a path
         try: href = self.resolve().relative_to(Path.cwd().resolve()).as_posix()
         except ValueError: return f"<p>Report written: <code>{html.escape(str(self))}</code></p>"   # not under the notebook
-        return (f'<p>Report written: <a href="{html.escape(href)}" target="_blank">{html.escape(href)}</a>. In '
+        return (f'<p>Report written: <a href="{html.escape(quote(href))}" target="_blank">{html.escape(href)}</a>. In '
                 "JupyterLab, click <b>Trust HTML</b> in its toolbar to draw the figures, or open it in a new browser tab "
                 "from the file browser (right click → Open in New Browser Tab); from disk it opens in any browser.</p>")
 

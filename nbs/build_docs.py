@@ -190,10 +190,10 @@ def iframe_worker_shim() -> Path:
     shim = VENDOR / "iframe-worker-shim.js"
     if shim.exists(): return shim
     VENDOR.mkdir(parents=True, exist_ok=True)
+    packed = IFRAME_WORKER.replace("@", "-") + ".tgz"              # the file `npm pack` writes
     try:
-        packed = subprocess.run(["npm", "pack", "--silent", IFRAME_WORKER], cwd=VENDOR, check=True,
-                                capture_output=True, text=True).stdout.strip().splitlines()[-1]
-        subprocess.run(["tar", "-xzf", packed, "package/shim/index.js"], cwd=VENDOR, check=True)
+        subprocess.run(["npm", "pack", "--silent", IFRAME_WORKER], cwd=VENDOR, check=True, capture_output=True)
+        subprocess.run(["tar", "-xzf", packed, "package/shim/index.js"], cwd=VENDOR, check=True, capture_output=True)
     except (OSError, subprocess.CalledProcessError) as e:
         raise SystemExit(f"make docs: could not fetch {IFRAME_WORKER} with npm ({e}); the site's search needs it from "
                          f"disk. Install npm (apt-get install npm) with a reachable registry, or put iframe-worker's "

@@ -1,7 +1,7 @@
 """The documentation site, built as `make docs` builds it and opened from disk in Debian's Chromium (Playwright):
 every page has a title and logs no error, every internal link resolves, the search finds what a reader looks for,
 and the interactive plotly figure draws."""
-import os, subprocess, sys
+import os, shutil, subprocess, sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -19,6 +19,13 @@ except ImportError:
 if not Path(CHROMIUM).exists():
     if REQUIRED: pytest.fail(f"{CHROMIUM} is missing and DLTH_REQUIRE_BROWSER is set", pytrace=False)
     pytest.skip(f"{CHROMIUM} is missing: sudo apt-get install chromium", allow_module_level=True)
+
+
+NPM_NEEDED = not (REPO / "_proc" / "vendor" / "iframe-worker-shim.js").exists()   # the search's shim, fetched once
+if NPM_NEEDED and shutil.which("npm") is None:
+    why = "npm is missing: `make docs` fetches the search's file:// shim (iframe-worker) with it (sudo apt-get install npm)"
+    if REQUIRED: pytest.fail(why + " -- and DLTH_REQUIRE_BROWSER is set", pytrace=False)
+    pytest.skip(why, allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
