@@ -169,7 +169,10 @@ def _check_reopened(page, lab, tmp_path, logged):
     page.screenshot(path=str(tmp_path / "reopened.png"), full_page=False)
     assert "VBox(" not in shown and "run this cell to step through its rounds" in shown, \
         f"the reopened explorer cell shows {shown[:300]!r} (screenshot {tmp_path / 'reopened.png'})"
-    assert not [m for m in logged if "anywidget" in m or "widget" in m.lower()], f"the reopened notebook logged: {logged}"
+    # JupyterLab itself logs a 404 for a resource it probes; anything else (an exception, "[anywidget] Failed to
+    # initialize model", a widget manager's error) fails
+    unexpected = [m for m in logged if not m.startswith("Failed to load resource")]
+    assert not unexpected, f"the reopened notebook logged: {unexpected}"
 
 
 def _check_saved_clean(page, tmp_path):
