@@ -112,8 +112,8 @@ def _add_checkpoint_minutes(command: argparse.ArgumentParser):
 # %% ../nbs/07_cli.ipynb 34
 IMP_EPILOG = """Before training it prints what the run costs (trainings × epochs × images) and, after its first epochs, an
 estimate of the time on this device. Progress is a live bar in a terminal, one line per epoch in a log or a pipe;
---quiet turns it off (the table rows and the verdict still print). Example, 83 s on 2 cores of an Intel Xeon with
-AMX, 129 s with its oneDNN limited to AVX2 kernels (fp32, as on an AVX2-only CPU):
+--quiet turns it off (the table rows and the verdict still print). Example, 74-85 s on 2 cores of an Intel Xeon
+with AMX, 113-129 s with its oneDNN limited to AVX2 kernels (fp32, as on an AVX2-only CPU):
   dlth imp --dataset digits --per-class 10 --rounds 8 --epochs 60 --out runs/demo"""
 
 def _add_imp_command(commands):
