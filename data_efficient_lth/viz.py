@@ -6,9 +6,9 @@
 __all__ = ['COLORS', 'BRANCH_STYLE', 'TAIL', 'FEW_INPUTS', 'MASK_COLORS', 'PERCENT_AXIS', 'FIGURE_NAMES', 'REPORT_JS',
            'REPORT_CSS', 'short_name', 'tick_label', 'accuracy_figure', 'compare_seeds', 'mean_std_table',
            'baselines_figure', 'density_figure', 'density_heatmap', 'magnitudes', 'magnitude_range', 'magnitude_figure',
-           'shown_kernels', 'tile_outputs', 'mask_grid', 'default_layer', 'mask_title', 'mask_axes', 'mask_figure',
-           'curves_figure', 'placeholder_figure', 'RoundExplorer', 'lmc_rounds', 'explore', 'figure_json',
-           'packed_mask', 'report_data', 'script_json', 'ReportPath', 'report']
+           'shown_kernels', 'outputs_per_row', 'tile_outputs', 'mask_grid', 'default_layer', 'mask_title', 'mask_axes',
+           'mask_figure', 'curves_figure', 'placeholder_figure', 'RoundExplorer', 'lmc_rounds', 'explore',
+           'figure_json', 'packed_mask', 'report_data', 'script_json', 'ReportPath', 'report']
 
 # %% ../nbs/05_viz.ipynb 2
 import base64, html, json, math
@@ -276,13 +276,17 @@ def shown_kernels(mask: torch.Tensor, max_channels: int = 32) -> torch.Tensor:
     return kernels[:n_out, :max_channels]
 
 # %% ../nbs/05_viz.ipynb 62
+def outputs_per_row(shape) -> int:
+    "How many outputs a row of the mask grid holds for kernels of `shape`: 1, or for a layer with few inputs (a stem) as many as make the grid about square."
+    n_out, n_in, kh, kw = shape
+    square = math.sqrt(n_out * (kh + 1) / (n_in * (kw + 1)))           # outputs a row that make the grid square
+    return 1 if n_in > FEW_INPUTS or square < 2 else round(square)     # not much taller than wide: as it is
+
 def tile_outputs(kernels: torch.Tensor) -> tuple[torch.Tensor, int]:
     "Kernels (as floats) of a layer with few inputs as rows of several outputs each, in order, the last row padded with NaN; outputs a row."
     n_out, n_in, kh, kw = kernels.shape
-    kernels = kernels.float()
-    square = math.sqrt(n_out * (kh + 1) / (n_in * (kw + 1)))           # outputs a row that make the grid square
-    if n_in > FEW_INPUTS or square < 2: return kernels, 1              # not much taller than wide: as it is
-    per_row = round(square)
+    kernels, per_row = kernels.float(), outputs_per_row(kernels.shape)
+    if per_row == 1: return kernels, 1
     rows = math.ceil(n_out / per_row)
     missing = kernels.new_full((rows * per_row - n_out, n_in, kh, kw), float("nan"))
     return torch.cat([kernels, missing]).reshape(rows, per_row * n_in, kh, kw), per_row
@@ -307,11 +311,12 @@ def default_layer(mask) -> str:
 def mask_title(round: int, layer: str, mask: torch.Tensor, max_channels: int = 32) -> str:
     "The mask figure's title: the layer, how much of it is kept, and which channels the grid shows."
     n_out, n_in = mask.shape[:2]
-    n_out_shown, n_in_shown = shown_kernels(mask, max_channels).shape[:2]
+    kernels = shown_kernels(mask, max_channels)
+    n_out_shown, n_in_shown = kernels.shape[:2]
     inputs = "1 input" if n_in == 1 else f"{n_in} inputs"
     shown = (f"first {n_out_shown} of {n_out} outputs × {n_in_shown} of {inputs}"
              if (n_out_shown, n_in_shown) != (n_out, n_in) else f"{n_out} outputs × {inputs}")
-    per_row = tile_outputs(shown_kernels(mask, max_channels))[1]
+    per_row = outputs_per_row(kernels.shape)
     if per_row > 1: shown += f", {per_row} outputs a row" + (f" (each its {n_in} kernels side by side)" if n_in > 1 else "")
     kept = 100 * float(mask.float().mean())
     return f"Round {round}: mask of {short_name(layer)}, {kept:.1f}% kept<br><sup>{shown}, one square per kernel</sup>"
@@ -319,7 +324,7 @@ def mask_title(round: int, layer: str, mask: torch.Tensor, max_channels: int = 3
 # %% ../nbs/05_viz.ipynb 73
 def mask_axes(mask: torch.Tensor, max_channels: int = 32) -> tuple[str, str]:
     "The mask grid's x and y axis titles: inputs across and outputs down, or a stem's outputs in rows."
-    per_row = tile_outputs(shown_kernels(mask, max_channels))[1]
+    per_row = outputs_per_row(shown_kernels(mask, max_channels).shape)
     return ("input channel", "output channel") if per_row == 1 else (f"output channels, {per_row} a row", "")
 
 # %% ../nbs/05_viz.ipynb 75

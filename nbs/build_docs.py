@@ -12,6 +12,8 @@ import ast, html, importlib, json, os, re, shutil, subprocess, sys, warnings
 from pathlib import Path
 
 import nbformat
+import yaml
+from nbdev.process import extract_directives
 
 REPO = Path(__file__).resolve().parents[1]
 # Material's offline search needs a Web Worker shim for file:// pages; it is fetched from npm's registry, pinned
@@ -83,10 +85,6 @@ def _entry(name: str, obj) -> str:
     return api_markdown(obj, name=name)
 
 
-def _directives(source: str) -> set[str]:
-    return {m.group(1) for m in re.finditer(r"(?m)^#\|\s*([\w-]+)", source)}
-
-
 def doc_notebook(path: Path, depth: int = 0) -> nbformat.NotebookNode:
     "The notebook as its page shows it: export cells as API entries, hidden cells out, directives stripped."
     nb = nbformat.read(path, 4)
@@ -94,13 +92,12 @@ def doc_notebook(path: Path, depth: int = 0) -> nbformat.NotebookNode:
     for cell in nb.cells:
         if cell.cell_type != "code":
             cells.append(cell); continue
-        found = re.search(r"(?m)^#\|\s*default_exp\s+(\S+)", cell.source)
-        if found:
-            module = importlib.import_module(f"{PACKAGE}.{found.group(1)}"); continue
-        flags = _directives(cell.source)
+        flags = extract_directives(cell, remove=False)      # nbdev's reading of the cell's leading `#|` lines
+        if "default_exp" in flags:
+            module = importlib.import_module(f"{PACKAGE}.{flags['default_exp'][0]}"); continue
         if "hide" in flags: continue
         body = re.sub(r"(?m)^#\|.*\n?", "", cell.source).strip("\n")
-        if flags & {"export", "exports"}:
+        if {"export", "exports"} & set(flags):
             entries = [_entry(name, obj) for name, obj in documented(body, module)] if module else []
             if entries: cells.append(nbformat.v4.new_markdown_cell("\n\n".join(entries)))
             continue
@@ -116,8 +113,8 @@ def doc_notebook(path: Path, depth: int = 0) -> nbformat.NotebookNode:
 
 def module_name(path: Path) -> str:
     "The module a notebook exports to (its `#| default_exp`)."
-    source = "\n".join(c.source for c in nbformat.read(path, 4).cells if c.cell_type == "code")
-    return re.search(r"(?m)^#\|\s*default_exp\s+(\S+)", source).group(1)
+    cells = [c for c in nbformat.read(path, 4).cells if c.cell_type == "code"]
+    return next(d["default_exp"][0] for d in map(lambda c: extract_directives(c, remove=False), cells) if "default_exp" in d)
 
 
 def title(path: Path) -> str:
@@ -232,10 +229,28 @@ def stage():
         nbformat.write(doc_notebook(NBS / "tutorials" / f"{stem}.ipynb", depth=1), STAGE / "tutorials" / f"{stem}.ipynb")
 
 
+def nav() -> list:
+    "The site's navigation: home, the tutorials, the module notebooks by section (`SECTIONS`), then the other pages."
+    tutorials = [{title(NBS / "tutorials" / f"{t}.ipynb"): f"tutorials/{t}.ipynb"} for t in TUTORIALS]
+    sections = [{section: [{title(NBS / f"{stem}.ipynb"): f"{stem}.ipynb"} for stem in stems]}
+                for section, stems in SECTIONS.items()]
+    return [{"Home": "index.md"}, {"Tutorials": tutorials}, *sections, {"Measured results": "measurements.md"},
+            {"How it's built": "how_it_is_built.md"}, {"API": "api.md"}]
+
+
+def config() -> Path:
+    "nbs/mkdocs.yml with the navigation (from `SECTIONS`, the one place the pages' order is kept), in _proc/."
+    settings = yaml.safe_load((NBS / "mkdocs.yml").read_text())
+    settings.update(docs_dir=str(STAGE), site_dir=str(SITE), nav=nav())
+    path = STAGE.parent / "mkdocs.yml"
+    path.write_text(yaml.safe_dump(settings, sort_keys=False, allow_unicode=True))
+    return path
+
+
 def build():
     stage()
     if SITE.exists(): shutil.rmtree(SITE)
-    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--quiet", "--strict", "-f", str(NBS / "mkdocs.yml")],
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--quiet", "--strict", "-f", str(config())],
                    check=True, cwd=STAGE.parent, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})   # its cache: _proc/.cache
     pages = len(list(SITE.rglob("*.html")))
     size = sum(f.stat().st_size for f in SITE.rglob("*") if f.is_file()) / 2 ** 20
