@@ -6,7 +6,7 @@
 __all__ = ['STREAMS', 'SUBSET_FIX', 'CONFIG_FIX', 'START_MASK', 'RESULT_COLUMNS', 'BN', 'IMPConfig', 'stream_seed', 'fingerprint',
            'as_data', 'choose_subset', 'pack_state', 'unpack_state', 'build_model', 'initial_network', 'prunable_mask',
            'read_start_mask', 'round_zero_mask', 'git_commit', 'provenance', 'config_record', 'redo_from',
-           'default_out', 'results_table', 'runs_below', 'Run', 'as_run']
+           'default_out', 'results_table', 'runs_below', 'Run', 'passes_to_ticket', 'as_run']
 
 # %% ../nbs/04_rundir.ipynb 2
 import copy, fnmatch, hashlib, json, platform, subprocess, typing
@@ -51,7 +51,13 @@ class IMPConfig:
     keep_dense: list|None = None     # name patterns of layers never pruned, e.g. ["stem.*", "fc"]
     start_mask: str|None = None      # round 0's mask: a mask file, another run's round folder, or a ticket file
     rewind_epoch: int = 2            # rewind to the state after this many epochs (0: the initial weights)
-    rewind_to: str = "epoch"         # "epoch": the state after `rewind_epoch` epochs; "trained": round 0's end
+    rewind_to: str = "epoch"         # "epoch": the state after `rewind_epoch` epochs; "trained": round 0's end;
+                                     # "lr": the last round's trained weights, the schedule from its rewind epoch
+    round_epochs: int|None = None    # epochs a pruned round trains, the schedule's last (None: from the rewind epoch)
+    search: str = "imp"              # "imp", or "early_bird": round 0 stops once its mask settles, tickets drawn there
+    eb_density: float = 0.5          # early-bird: the density (share of round 0's weights) whose mask is tracked
+    eb_epsilon: float = 0.1          # early-bird: round 0 stops once the mask distance stays below this ...
+    eb_window: int = 5               # ... for this many epochs in a row
     init: str|None = None            # a local pretrained checkpoint to start from (stem and head stay fresh)
     init_stem: bool = False          # with init, load its stem (conv + BN) too (an ImageNet one: stem="full")
     epochs: int = 200                # training epochs of every round (round ≥ 1 resumes at the rewind epoch)
@@ -74,6 +80,7 @@ class IMPConfig:
         _check_types(self)
         _check_pruning(self)
         _check_training(self)
+        _check_search(self)
         self.train_config()   # validates the recipe
 
     def train_config(self, **over) -> TrainConfig:
@@ -103,9 +110,9 @@ def _check_pruning(cfg: IMPConfig):
     _need(cfg.stem in STEMS or cfg.stem == "auto",
           f"stem={cfg.stem!r}: expected 'small' (3×3, stride 1, no max-pool), "
           "'full' (7×7 stride 2 + max-pool) or 'auto'.")
-    _need(cfg.rewind_to in ("epoch", "trained"),
-          f"rewind_to={cfg.rewind_to!r}: expected 'epoch' (rewind_epoch=0 for the initial weights) "
-          "or 'trained'.")
+    _need(cfg.rewind_to in ("epoch", "trained", "lr"),
+          f"rewind_to={cfg.rewind_to!r}: expected 'epoch' (rewind_epoch=0 for the initial weights), "
+          "'trained' or 'lr' (learning-rate rewinding).")
 
 # %% ../nbs/04_rundir.ipynb 8
 def _check_training(cfg: IMPConfig):
@@ -141,7 +148,35 @@ def _check_types(cfg: IMPConfig):
         if int in kinds: setattr(cfg, f.name, int(value))              # numpy's int64 would not go into JSON
         elif float in kinds and not isinstance(value, int): setattr(cfg, f.name, float(value))
 
-# %% ../nbs/04_rundir.ipynb 14
+# %% ../nbs/04_rundir.ipynb 10
+def _check_search(cfg: IMPConfig):
+    "Refuse short rounds, learning-rate rewinding or an early-bird search where they make no sense."
+    at_init = cfg.prune in AT_INIT
+    _need(cfg.round_epochs is None or 1 <= cfg.round_epochs <= cfg.epochs,
+          f"round_epochs={cfg.round_epochs!r}: expected 1 to epochs={cfg.epochs}, or None.")
+    _need(cfg.round_epochs is None or not at_init,
+          f"round_epochs with prune={cfg.prune!r}: a mask chosen at initialisation trains from the initial weights, "
+          "over the whole schedule.")
+    if cfg.rewind_to == "epoch" and cfg.round_epochs not in (None, cfg.epochs - cfg.rewind_epoch):
+        raise ValueError(f"round_epochs={cfg.round_epochs} with rewind_to='epoch': a round rewound to epoch "
+                         f"{cfg.rewind_epoch} trains its {cfg.epochs - cfg.rewind_epoch} epochs to the end. For "
+                         f"{cfg.round_epochs}-epoch rounds rewind later (rewind_epoch={cfg.epochs - cfg.round_epochs}) "
+                         "or rewind the learning rate (rewind_to='lr').")
+    _need(cfg.rewind_to != "lr" or not at_init,
+          f"rewind_to='lr' with prune={cfg.prune!r}: a mask chosen at initialisation trains from the initial weights.")
+    _need(cfg.search in ("imp", "early_bird"), f"search={cfg.search!r}: expected 'imp' or 'early_bird'.")
+    if cfg.search != "early_bird": return
+    _need(cfg.prune == "magnitude" and not cfg.layerwise,
+          f"search='early_bird' draws its tickets by global magnitude (prune='magnitude', layerwise=False), "
+          f"not prune={cfg.prune!r}{', layerwise' if cfg.layerwise else ''}.")
+    _need(cfg.rewind_to != "lr", "search='early_bird' draws every ticket from round 0, so there is no last round's "
+          "weights to rewind the learning rate with: use rewind_to='epoch' or 'trained'.")
+    _need(0 < cfg.eb_density < 1, f"eb_density={cfg.eb_density}: expected a share of round 0's weights in (0, 1).")
+    _need(cfg.eb_epsilon > 0, f"eb_epsilon={cfg.eb_epsilon}: expected a mask distance > 0 (the paper: 0.1).")
+    _need(1 <= cfg.eb_window <= cfg.epochs,
+          f"eb_window={cfg.eb_window}: expected 1 to epochs={cfg.epochs} epochs (the paper: 5).")
+
+# %% ../nbs/04_rundir.ipynb 17
 # offset of each purpose inside the run seed's block of 1000: rounds take 200 seeds, every other purpose 100
 STREAMS = {"round": 0, "at_init": 200, "lmc_a": 300, "lmc_b": 400, "finetune": 500, "random_mask": 600,
            "reinit": 700}
@@ -154,7 +189,7 @@ def stream_seed(run_seed: int, purpose: str, round_number: int = 0) -> int:
         raise ValueError(f"round {round_number}: the {purpose!r} seeds serve rounds 0 to {width - 1}.")
     return run_seed * 1000 + STREAMS[purpose] + round_number
 
-# %% ../nbs/04_rundir.ipynb 17
+# %% ../nbs/04_rundir.ipynb 20
 def fingerprint(data: ImageData) -> str:
     "A short hash of a dataset's images and labels."
     digest = hashlib.sha1()
@@ -164,7 +199,7 @@ def fingerprint(data: ImageData) -> str:
         digest.update(tensor.contiguous().numpy().tobytes())
     return digest.hexdigest()[:16]
 
-# %% ../nbs/04_rundir.ipynb 20
+# %% ../nbs/04_rundir.ipynb 23
 def as_data(data) -> ImageData:
     "`data` as an ImageData: an ImageData, or a tuple (x_train, y_train[, x_test, y_test])."
     if isinstance(data, ImageData): return data
@@ -172,7 +207,7 @@ def as_data(data) -> ImageData:
     raise TypeError("data: expected ImageData(x_train, y_train, x_test, y_test) "
                     "or a tuple (x_train, y_train, x_test, y_test).")
 
-# %% ../nbs/04_rundir.ipynb 23
+# %% ../nbs/04_rundir.ipynb 26
 def _subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
     "The training indices `cfg` asks for, drawn from its seed."
     labels, n_classes = data.y_train, data.num_classes
@@ -189,7 +224,7 @@ def _subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
     return subset_indices(labels, per_class=cfg.per_class, fraction=cfg.fraction, num_classes=n_classes,
                           seed=cfg.seed)
 
-# %% ../nbs/04_rundir.ipynb 26
+# %% ../nbs/04_rundir.ipynb 29
 def choose_subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
     "The training indices the config asks for; refused where they would leave no test images."
     if len(data.x_train) == 0:
@@ -201,7 +236,7 @@ def choose_subset(data: ImageData, cfg: IMPConfig) -> torch.Tensor:
                          "every image. Choose a smaller per_class=, or fraction= below 1.")
     return picked
 
-# %% ../nbs/04_rundir.ipynb 30
+# %% ../nbs/04_rundir.ipynb 33
 def pack_state(state: dict, mask: Mask) -> dict:
     "A state dict with masked weights stored as their surviving values only."
     return {"dense": {k: v.cpu() for k, v in state.items() if k not in mask},
@@ -216,7 +251,7 @@ def unpack_state(packed: dict, mask: Mask) -> dict:
         state[k] = weight
     return state
 
-# %% ../nbs/04_rundir.ipynb 33
+# %% ../nbs/04_rundir.ipynb 36
 SUBSET_FIX = ("It records the run's training images: restore it from a backup, or delete the run directory "
               "to start the run over.")
 CONFIG_FIX = "It records what the run is: restore it from a backup, or start the run over in another out=."
@@ -231,7 +266,7 @@ def _read_subset_file(out) -> dict:
 
 def _read_subset(out) -> torch.Tensor: return torch.tensor(_read_subset_file(out)["train"])
 
-# %% ../nbs/04_rundir.ipynb 34
+# %% ../nbs/04_rundir.ipynb 37
 def _write_subset(out: Path, data: ImageData, picked: torch.Tensor,
                   y_train: torch.Tensor,   # the labels of the picked images
                   y_test: torch.Tensor):
@@ -242,7 +277,7 @@ def _write_subset(out: Path, data: ImageData, picked: torch.Tensor,
               "chance": float(torch.bincount(y_test).max()) / len(y_test)}   # the majority class's share
     write_json_atomic(record, Path(out) / SUBSET)
 
-# %% ../nbs/04_rundir.ipynb 37
+# %% ../nbs/04_rundir.ipynb 40
 def build_model(cfg: IMPConfig, data: ImageData, device="cpu"):
     "A fresh network for `cfg` and `data`, initialised from the global RNG."
     stem = data.stem if cfg.stem == "auto" else cfg.stem
@@ -255,14 +290,14 @@ def _seeded_model(cfg: IMPConfig, data: ImageData, seed: int, device="cpu"):
         torch.manual_seed(seed)
         return build_model(cfg, data, device)
 
-# %% ../nbs/04_rundir.ipynb 40
+# %% ../nbs/04_rundir.ipynb 43
 def initial_network(cfg: IMPConfig, data: ImageData, device="cpu") -> tuple:
     "The run's initial network (its seed; `init`'s backbone loaded), and what `load_backbone` reported (or None)."
     model = _seeded_model(cfg, data, cfg.seed, device)
     loaded = load_backbone(model, cfg.init, stem=cfg.init_stem) if cfg.init else None
     return model, loaded
 
-# %% ../nbs/04_rundir.ipynb 43
+# %% ../nbs/04_rundir.ipynb 46
 def _matches(name: str, patterns) -> bool:
     "Whether a weight's name, or its layer's (without `.weight`), matches one of `patterns` (fnmatch)."
     return any(fnmatch.fnmatchcase(n, p) for p in patterns for n in (name, name.removesuffix(".weight")))
@@ -277,7 +312,7 @@ def prunable_mask(cfg: IMPConfig, model) -> Mask:
     _need(len(mask) > 0, f"keep_dense={cfg.keep_dense}: every prunable layer is kept dense, nothing is left to prune.")
     return mask
 
-# %% ../nbs/04_rundir.ipynb 46
+# %% ../nbs/04_rundir.ipynb 49
 START_MASK = "start_mask.json"
 
 def _round_folder_mask(folder: Path, source) -> tuple[Mask, dict]:
@@ -290,7 +325,7 @@ def _round_folder_mask(folder: Path, source) -> tuple[Mask, dict]:
         origin["config"] = json.loads((folder.parent / CONFIG).read_text())["config"]
     return Mask.load(folder / MASK), origin
 
-# %% ../nbs/04_rundir.ipynb 47
+# %% ../nbs/04_rundir.ipynb 50
 def read_start_mask(source) -> tuple[Mask, dict]:
     "The mask `start_mask=` names (a mask file, a run's round folder, a ticket file), and where it came from."
     path = Path(source)
@@ -306,7 +341,7 @@ def read_start_mask(source) -> tuple[Mask, dict]:
     return Mask(ticket["mask"]), {"kind": "ticket", "file": str(path.resolve()), "round": ticket["round"],
                                   "config": ticket["config"]}
 
-# %% ../nbs/04_rundir.ipynb 48
+# %% ../nbs/04_rundir.ipynb 51
 def round_zero_mask(cfg: IMPConfig, model) -> tuple[Mask, dict|None]:
     "Round 0's mask (`prunable_mask`, or the `start_mask` checked against it), and the start mask's origin."
     mask = prunable_mask(cfg, model)
@@ -320,7 +355,7 @@ def round_zero_mask(cfg: IMPConfig, model) -> tuple[Mask, dict|None]:
     origin["density"] = start.density
     return Mask({k: start[k] for k in mask}), origin
 
-# %% ../nbs/04_rundir.ipynb 51
+# %% ../nbs/04_rundir.ipynb 54
 def _save_round(folder: Path, model, mask: Mask, history: list, train_cfg: TrainConfig, engine: Engine,
                 seconds: float, **extra) -> dict:
     "Write weights, history and (last) metrics.json into `folder`, with the checksums of mask and weights."
@@ -341,7 +376,7 @@ def _save_round(folder: Path, model, mask: Mask, history: list, train_cfg: Train
     for checkpoint in (folder / CHECKPOINT, _previous(folder / CHECKPOINT)): checkpoint.unlink(missing_ok=True)
     return metrics
 
-# %% ../nbs/04_rundir.ipynb 53
+# %% ../nbs/04_rundir.ipynb 56
 def git_commit() -> str|None:
     "HEAD of the package's checkout ('…-dirty' with uncommitted changes); None when installed from a wheel."
     import data_efficient_lth
@@ -356,14 +391,14 @@ def git_commit() -> str|None:
     if head.returncode != 0: return None
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
-# %% ../nbs/04_rundir.ipynb 55
+# %% ../nbs/04_rundir.ipynb 58
 def provenance(engine: Engine) -> dict:
     "What a run is made with: package, torch and Python versions, the device and its engine, the git commit."
     from data_efficient_lth import __version__
     return {"package_version": __version__, "torch": torch.__version__, "python": platform.python_version(),
             "device": device_name(engine.dev), "engine": engine.describe(), "git_commit": git_commit()}
 
-# %% ../nbs/04_rundir.ipynb 58
+# %% ../nbs/04_rundir.ipynb 61
 def config_record(old: dict, cfg: IMPConfig, made_by: dict) -> dict:
     "config.json's content: the configuration, what made the run, and each other environment that continued it."
     record = {"config": cfg.to_json(), "package": "data_efficient_lth",
@@ -373,7 +408,7 @@ def config_record(old: dict, cfg: IMPConfig, made_by: dict) -> dict:
         record["continued_by"].append(made_by)
     return record
 
-# %% ../nbs/04_rundir.ipynb 61
+# %% ../nbs/04_rundir.ipynb 64
 def _saved_config(config_file: Path) -> tuple[dict, dict]:
     "config.json's record, and its configuration in today's form."
     old = read_json(config_file, fix=CONFIG_FIX)
@@ -394,7 +429,7 @@ def _refuse_other_config(out: Path, saved: dict, new: dict):
                          ". Nothing was changed. Use another out= for this configuration, "
                          f"or delete {out} to start over.")
 
-# %% ../nbs/04_rundir.ipynb 64
+# %% ../nbs/04_rundir.ipynb 67
 def _leftovers(out: Path) -> list[Path]:
     "What a run killed while writing config.json or before subset.json leaves, and the lock: all a new run may find."
     half = [p for pattern in (f".{CONFIG}.*.tmp", f".{SUBSET}.*.tmp") for p in out.glob(pattern) if p.is_file()]
@@ -417,7 +452,7 @@ def _claim_empty(out: Path):
     for p in _leftovers(out):                        # nothing of that run was kept: start it afresh
         if p.name.startswith(f".{CONFIG}."): p.unlink()
 
-# %% ../nbs/04_rundir.ipynb 66
+# %% ../nbs/04_rundir.ipynb 69
 def _check_out(out: Path, cfg: IMPConfig, made_by: dict):
     "Refuse a directory that is not this run's; write or update its config.json (`made_by`: see `provenance`)."
     config_file, old, saved, new = out / CONFIG, {}, None, cfg.to_json()
@@ -431,7 +466,7 @@ def _check_out(out: Path, cfg: IMPConfig, made_by: dict):
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(record, config_file)
 
-# %% ../nbs/04_rundir.ipynb 69
+# %% ../nbs/04_rundir.ipynb 72
 def redo_from(out, r: int, also: tuple = ()) -> str:
     "The advice to delete round `r` and every later round folder (and those of `also` that exist), then run again."
     folders = sorted((p for p in Path(out).glob("round_*") if int(p.name[len("round_"):]) >= r),
@@ -441,20 +476,25 @@ def redo_from(out, r: int, also: tuple = ()) -> str:
     return (f"Delete {', '.join(names)} in {out}, then run the same command again: they are computed "
             f"again{kept}.")
 
-# %% ../nbs/04_rundir.ipynb 72
+# %% ../nbs/04_rundir.ipynb 75
 def default_out(cfg: IMPConfig) -> Path:
     "runs/<dataset>-<subset>-<arch>-<stem>-<prune>-seed<seed>: a readable default name."
     subset = f"k{cfg.per_class}" if cfg.per_class else f"f{cfg.fraction}" if cfg.fraction else "all"
     if cfg.imbalance: subset += f"-lt{cfg.imbalance}{cfg.profile}"
-    return Path("runs") / f"{cfg.dataset}-{subset}-{cfg.arch}-{cfg.stem}-{cfg.prune}-seed{cfg.seed}"
+    how = cfg.prune + ("-early_bird" if cfg.search == "early_bird" else "") + ("-lr" if cfg.rewind_to == "lr" else "")
+    if cfg.round_epochs is not None: how += f"-e{cfg.round_epochs}"
+    return Path("runs") / f"{cfg.dataset}-{subset}-{cfg.arch}-{cfg.stem}-{how}-seed{cfg.seed}"
 
-# %% ../nbs/04_rundir.ipynb 75
+# %% ../nbs/04_rundir.ipynb 78
 RESULT_COLUMNS = {   # metrics.json key: (column name for reading, scale, decimals)
     "remaining": ("remaining %", 1, 1), "density": ("density %", 1, 1), "test_acc": ("test acc %", 100, 2),
     "test_acc_bn": ("test acc % (BN recomputed)", 100, 2),
     "best_epoch_test_acc_chosen_on_test": ("best epoch's test acc % (chosen on test)", 100, 2),
     "test_loss": ("test loss", 1, 3), "train_acc": ("train acc %", 100, 2), "train_loss": ("train loss", 1, 3),
-    "epochs": ("epochs", 1, 0), "seconds": ("seconds", 1, 1)}
+    "epochs": ("epochs", 1, 0), "seconds": ("seconds", 1, 1),
+    "train_passes": ("training passes", 1, 0), "eval_passes": ("test passes", 1, 0),
+    "passes_to_ticket": ("training passes to this ticket", 1, 0)}
+"Image passes: training ones are a forward and a backward pass of one image, test ones a forward pass."
 
 def results_table(results: pd.DataFrame) -> pd.DataFrame:
     "Results for reading: percentages, rounded, named columns; `density` only where it says more, no engine."
@@ -463,10 +503,11 @@ def results_table(results: pd.DataFrame) -> pd.DataFrame:
         if key not in results: continue
         if key == "density" and (results["density"] - results["remaining"]).abs().max() < 0.05: continue
         table[name] = (results[key] * scale).round(decimals)
-    if "epochs" in table: table["epochs"] = table["epochs"].astype(int)
+    for name in ("epochs", "training passes", "test passes", "training passes to this ticket"):
+        if name in table and table[name].notna().all(): table[name] = table[name].astype(int)
     return table
 
-# %% ../nbs/04_rundir.ipynb 78
+# %% ../nbs/04_rundir.ipynb 81
 def runs_below(folder, shown: int = 8) -> str:
     "The run directories below `folder` (not those inside another run: its baselines), as one phrase; '' if none."
     found = sorted(p.parent for p in Path(folder).rglob(CONFIG))
@@ -474,7 +515,7 @@ def runs_below(folder, shown: int = 8) -> str:
     more = f" and {len(runs) - shown} more" if len(runs) > shown else ""
     return ", ".join(str(p) for p in runs[:shown]) + more
 
-# %% ../nbs/04_rundir.ipynb 81
+# %% ../nbs/04_rundir.ipynb 84
 class Run:
     "An IMP run directory: its config, results, masks, weights and tickets."
     def __init__(self, path, data: ImageData|None = None, root=None):   # root: where an on-disk dataset lives
@@ -495,7 +536,7 @@ class Run:
 
     def __repr__(self): return f"Run({str(self.dir)!r}, rounds done {self.rounds_done}, {self.config.dataset})"
 
-# %% ../nbs/04_rundir.ipynb 84
+# %% ../nbs/04_rundir.ipynb 87
 def _named_data(cfg: IMPConfig, root=None) -> ImageData:
     "The registered dataset `cfg` names, with its options."
     return load_dataset(cfg.dataset, root=root, **(cfg.dataset_kwargs or {}))
@@ -523,7 +564,7 @@ def new_model(self: Run, device="cpu"):
     "A fresh network of the run's shape, initialised from the global RNG."
     return build_model(self.config, self.data(), device)
 
-# %% ../nbs/04_rundir.ipynb 87
+# %% ../nbs/04_rundir.ipynb 90
 _METRIC_KEYS = ("round", "remaining", "test_acc", "seconds")
 
 @patch
@@ -570,19 +611,32 @@ def subset(self: Run) -> torch.Tensor:
     "Indices of the training images in the dataset's training pool."
     return _read_subset(self.dir)
 
-# %% ../nbs/04_rundir.ipynb 92
+# %% ../nbs/04_rundir.ipynb 95
+def passes_to_ticket(train_passes: pd.Series,   # each finished round's training image passes, by round
+                     one_shot: bool = False     # tickets drawn in one shot from round 0 (early-bird)
+                    ) -> pd.Series:
+    "What each round's trained ticket cost: round 0's passes, then every round's up to it (IMP) or its own (one shot)."
+    if one_shot: return train_passes.where(train_passes.index == 0, train_passes + train_passes.loc[0])
+    before = train_passes.index.to_series().apply(lambda r: train_passes.loc[:r].sum())
+    return before.astype(train_passes.dtype)
+
+# %% ../nbs/04_rundir.ipynb 98
 @patch(as_prop=True)
 def results(self: Run) -> pd.DataFrame:
     "One row per finished round (without the checksums of its files)."
     rows = [{k: v for k, v in self.metrics(r).items() if not k.endswith("_checksum")} for r in self.rounds_done]
-    return pd.DataFrame(rows).set_index("round") if rows else pd.DataFrame(columns=["remaining", "test_acc"])
+    if not rows: return pd.DataFrame(columns=["remaining", "test_acc"])
+    results = pd.DataFrame(rows).set_index("round")
+    if "train_passes" in results and 0 in results.index:     # runs from before costs were recorded have none
+        results["passes_to_ticket"] = passes_to_ticket(results["train_passes"], self.config.search == "early_bird")
+    return results
 
 @patch(as_prop=True)
 def table(self: Run) -> pd.DataFrame:
     "`results` for reading: percentages, rounded, named columns (what `dlth show` prints)."
     return results_table(self.results)
 
-# %% ../nbs/04_rundir.ipynb 95
+# %% ../nbs/04_rundir.ipynb 101
 @patch
 def model(self: Run, r: int, device="cpu"):
     "The trained network of round `r` (round 0: dense)."
@@ -591,25 +645,26 @@ def model(self: Run, r: int, device="cpu"):
     return model
 
 @patch
-def start_state(self: Run) -> dict:
-    "Where a pruned round starts: the rewind state, round 0's trained weights, or the initial ones (pruned at init)."
+def start_state(self: Run, r: int = 1) -> dict:
+    "Where pruned round `r` starts: the rewind state, round 0's or round r − 1's trained weights, or the initial ones."
     if self.config.prune in AT_INIT: return self.initial_model().state_dict()
+    if self.config.rewind_to == "lr": return self.state(r - 1)
     return self.state(0) if self.config.rewind_to == "trained" else self.rewind_state()
 
 @patch
 def ticket(self: Run, r: int, device="cpu"):
-    "Round `r`'s ticket before training: the start state (rewind weights) with round `r`'s mask applied."
+    "Round `r`'s ticket before training: its start state (e.g. the rewind weights) with round `r`'s mask applied."
     model = self.new_model(device)
-    model.load_state_dict(self.start_state())
+    model.load_state_dict(self.start_state(r))
     return self.mask(r).apply_(model)
 
-# %% ../nbs/04_rundir.ipynb 96
+# %% ../nbs/04_rundir.ipynb 102
 @patch
 def initial_model(self: Run, device="cpu"):
     "The run's network before any training: round 0's start (see `initial_network`)."
     return initial_network(self.config, self.data(), device)[0]
 
-# %% ../nbs/04_rundir.ipynb 99
+# %% ../nbs/04_rundir.ipynb 105
 BN = "test_acc_bn"     # metrics.json's test accuracy with BatchNorm statistics recomputed on the training images
 
 def _best_of(results: pd.DataFrame, column: str = "test_acc") -> pd.Series|None:
@@ -649,7 +704,7 @@ def has_bn(self: Run) -> bool:
     "Whether the dense round recorded its accuracy with recomputed BatchNorm statistics (older runs did not)."
     return _has_bn(self.results)
 
-# %% ../nbs/04_rundir.ipynb 100
+# %% ../nbs/04_rundir.ipynb 106
 @patch
 def _verdict_under(self: Run, results: pd.DataFrame, column: str) -> tuple[str, float|None]:
     "Dense vs the best ticket by `column`, in words, and the gain in points (None where there is none to give)."
@@ -657,6 +712,12 @@ def _verdict_under(self: Run, results: pd.DataFrame, column: str) -> tuple[str, 
     start = "dense"      # round 0: the dense network, or the start mask's
     if self.config.start_mask: start = f"round 0 (start mask, {results.loc[0, 'remaining']:.1f}% remaining)"
     pruned = "best ticket" if self.config.prune not in AT_INIT else f"best network pruned by {self.config.prune}"
+    if results.loc[0, "epochs"] < self.config.epochs:        # early-bird: round 0 stopped where its mask settled
+        start = f"round 0 (stopped at its early-bird epoch {results.loc[0, 'epochs']:.0f} of {self.config.epochs})"
+        ticket = "no ticket yet" if best is None else (f"{pruned} {100 * best[column]:.1f}% at {best['remaining']:.1f}% "
+                                                       f"of conv weights remaining (round {best.name}; chosen on the test set)")
+        return (f"{start} {100 * dense:.1f}% · {ticket} · no gain reported: a dense network stopped early is no "
+                "reference; compare with a full run's round 0"), None
     if not self._learned(dense):
         who = "the dense network" if start == "dense" else "it"
         return (f"{start} {100 * dense:.1f}%: {who} did not learn (chance is {100 * self.chance():.1f}%), "
@@ -685,7 +746,7 @@ def verdict(self: Run) -> str:
         words += advice
     return words
 
-# %% ../nbs/04_rundir.ipynb 105
+# %% ../nbs/04_rundir.ipynb 111
 def as_run(run_or_path, data=None, root=None, round: int|None = None) -> Run:
     "The `Run` of a run or its directory; with `round`, refused unless that round is finished."
     if isinstance(run_or_path, Run): the_run = run_or_path

@@ -37,7 +37,7 @@ def ticket_record(run_or_path, round: int) -> dict:
     return {"ticket_format": TICKET_FORMAT, "package": "data_efficient_lth", "package_version": __version__,
             "round": round, "config": the_run.config.to_json(), "model": model_args(the_run),
             "normalisation": {"mean": list(data.mean), "std": list(data.std)},
-            "mask": dict(the_run.mask(round)), "rewind_state": the_run.start_state(),
+            "mask": dict(the_run.mask(round)), "rewind_state": the_run.start_state(round),
             "trained_state": the_run.state(round), "metrics": the_run.metrics(round), "made_by": made,
             "from_run": str(the_run.dir.resolve())}
 

@@ -508,13 +508,15 @@ def train(model: nn.Module,
           test=None,                    # (x_test, y_test) for evaluation, or None
           mask: Mask|None = None,       # pruned weights are held at exactly zero
           start_epoch: int = 0,         # first epoch to run: a rewound ticket starts at its rewind epoch
-          on_epoch=None,                # called as on_epoch(epochs_done, model) after every epoch
+          on_epoch=None,                # called as on_epoch(epochs_done, model) after every epoch;
+                                        # a dict it returns is added to that epoch's history row
+          until=None,                   # until(history) → True stops the training after that epoch
           checkpoint=None,              # path of a resumable state for this round, or None
           checkpoint_minutes: float = 5.0,  # save the state at most this often (0: after every epoch)
           progress: bool = True,        # a progress bar (renders in Jupyter too)
           desc: str = "train",
           engine: Engine|None = None) -> list[dict]:  # how to run it; default: Engine() on the batches' device
-    "Train `model` in place over epochs `start_epoch..cfg.epochs-1`; one history row per epoch."
+    "Train `model` in place over epochs `start_epoch..cfg.epochs-1` (or `until` says stop); one history row per epoch."
     _check_start(start_epoch, cfg)
     engine = engine or Engine(device=batches.x.device)
     if cfg.advprop and not _has_aux_bn(model):
@@ -547,17 +549,20 @@ def train(model: nn.Module,
         row["seconds"] = time.time() - t0
         history.append(row)
         bar.set_postfix(**_postfix(row["loss"], row.get("test_acc")))
-        if on_epoch is not None: on_epoch(done, model)
+        if on_epoch is not None: row.update(on_epoch(done, model) or {})
+        if until is not None and done < cfg.epochs and until(history):
+            if test is not None and "test_acc" not in row: row.update(_evaluation(model, test, batches, engine))
+            break
         if checkpoint is not None and _save_due(done, cfg, last_save, checkpoint_minutes):
             _check_weights(model.state_dict(), epoch, cfg)
             save_atomic(_state(model.state_dict(), opt.state_dict(), batches, done, history), checkpoint,
                         "round-checkpoint")
             last_save = time.time()
     bar.close()
-    _check_weights(model.state_dict(), cfg.epochs - 1, cfg)
+    _check_weights(model.state_dict(), epoch, cfg)
     return history
 
-# %% ../nbs/03_train.ipynb 145
+# %% ../nbs/03_train.ipynb 147
 def _batch_norms(model: nn.Module) -> list:
     "The BatchNorm layers evaluation uses and that keep statistics (AdvProp's auxiliary ones left out)."
     aux = {id(m.aux) for m in model.modules() if isinstance(m, DualBatchNorm2d)}
@@ -575,7 +580,7 @@ def _in_use_order(model: nn.Module, norms: list, x: torch.Tensor) -> list:
         for h in hooks: h.remove()
     return used
 
-# %% ../nbs/03_train.ipynb 146
+# %% ../nbs/03_train.ipynb 148
 @torch.no_grad()
 def recompute_bn_(model: nn.Module, x: torch.Tensor,   # training images (0–1 or uint8), un-augmented
                   mean, std,                             # the normalisation the network was trained with
@@ -603,7 +608,7 @@ def recompute_bn_(model: nn.Module, x: torch.Tensor,   # training images (0–1 
         bn.running_var.copy_((sum(q for _, q, _ in sums) / count - mu * mu).clamp_min(0))
     return model
 
-# %% ../nbs/03_train.ipynb 151
+# %% ../nbs/03_train.ipynb 153
 def evaluate_recomputed(model: nn.Module, x_train: torch.Tensor,   # the training images the statistics come from
                         x_test: torch.Tensor, y_test: torch.Tensor, mean, std,
                         engine: Engine|None = None) -> dict:
@@ -611,7 +616,7 @@ def evaluate_recomputed(model: nn.Module, x_train: torch.Tensor,   # the trainin
     recomputed = recompute_bn_(copy.deepcopy(model), x_train, mean, std, engine)
     return evaluate(recomputed, x_test, y_test, mean, std, engine)
 
-# %% ../nbs/03_train.ipynb 155
+# %% ../nbs/03_train.ipynb 157
 def recomputed_metrics(model: nn.Module, x_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor,
                        mean, std, engine: Engine|None = None) -> dict:
     "`evaluate_recomputed` under the names a round's metrics.json gives it: `test_acc_bn`, `test_loss_bn`."
