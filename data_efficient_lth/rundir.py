@@ -51,8 +51,7 @@ class IMPConfig:
     keep_dense: list|None = None     # name patterns of layers never pruned, e.g. ["stem.*", "fc"]
     start_mask: str|None = None      # round 0's mask: a mask file, another run's round folder, or a ticket file
     rewind_epoch: int = 2            # rewind to the state after this many epochs (0: the initial weights)
-    rewind_to: str = "epoch"         # "epoch": the state after `rewind_epoch` epochs; "trained": round 0's end;
-                                     # "lr": the last round's trained weights, the schedule from its rewind epoch
+    rewind_to: str = "epoch"         # "epoch": after rewind_epoch epochs; "trained": round 0's end; "lr": the last round's
     round_epochs: int|None = None    # epochs a pruned round trains, the schedule's last (None: from the rewind epoch)
     search: str = "imp"              # "imp", or "early_bird": round 0 stops once its mask settles, tickets drawn there
     eb_density: float = 0.5          # early-bird: the density (share of round 0's weights) whose mask is tracked

@@ -29,7 +29,8 @@ SECTIONS = {"Data": ["00_data", "00a_augment", "00b_datasets"], "Models": ["01_m
             "Pruning": ["02_prune", "02a_scores", "02b_early_bird"], "Training": ["03_train", "03a_batched"],
             "Runs": ["01a_files", "04_rundir", "04a_imp", "04b_baselines", "04c_tickets"],
             "Analysis": ["04d_lmc", "05_viz", "06_sweep", "08_robust"], "Interfaces": ["07_cli", "07a_entry"]}
-TUTORIALS = ["quickstart", "explore_a_ticket", "is_the_ticket_special", "fashion_mnist", "reproduce_cifar10"]
+TUTORIALS = ["quickstart", "explore_a_ticket", "is_the_ticket_special", "tickets_for_less", "fashion_mnist",
+             "reproduce_cifar10"]
 
 
 def api_markdown(obj, name: str | None = None) -> str:

@@ -60,3 +60,31 @@ def test_truncated_round_checkpoint_is_named_and_the_round_restarts(tmp_path):
     assert "Traceback" not in p.stderr and Run(out).rounds_done == [0, 1, 2]
     for f, data in before.items():
         if f.name not in ("config.json", "mask.pt", ".writer.lock"): assert f.read_bytes() == data, f
+
+# the options that buy tickets for less resume the same way: an early-bird round 0 killed before its stop tracks on from
+# its checkpoint's weights (the same distances, the same stopping epoch); a learning-rate-rewound round restarts from
+# the last round's trained weights
+FOR_LESS = {"early_bird": (["--search", "early_bird", "--eb-epsilon", "0.5", "--eb-window", "3"], 0),
+            "lr": (["--rewind-to", "lr", "--round-epochs", "4"], 1)}
+
+@pytest.mark.parametrize("option", FOR_LESS)
+def test_kill_and_resume_tickets_for_less(tmp_path, option):
+    extra, kill_round = FOR_LESS[option]
+    args = ["imp", *TINY, *extra, "--rounds", 2]
+    dlth(*args, "--out", tmp_path / "reference")
+    reference, out = Run(tmp_path / "reference"), tmp_path / "run"
+    resumable = list(map(str, [*args, "--out", out, "--checkpoint-minutes", 0]))
+    assert _kill_when(out / f"round_{kill_round:02d}" / "checkpoint.pt", resumable)
+    dlth(*resumable)
+    rn = Run(out)
+    assert rn.rounds_done == [0, 1, 2]
+    for r in range(3):
+        assert rn.history(r).drop(columns=["train_seconds", "seconds", "eval_seconds"], errors="ignore").equals(
+            reference.history(r).drop(columns=["train_seconds", "seconds", "eval_seconds"], errors="ignore")), r
+        for k, v in reference.mask(r).items(): assert torch.equal(rn.mask(r)[k], v), (r, k)
+        for k, v in reference.state(r).items(): assert torch.equal(rn.state(r)[k], v), (r, k)
+    if option == "early_bird":
+        stop = rn.metrics(0)["early_bird_epoch"]
+        assert stop == reference.metrics(0)["early_bird_epoch"] == 3 and len(rn.history(0)) == 3
+    else: assert rn.history(1)["epoch"].tolist() == [9, 10, 11, 12]
+    assert rn.results["train_passes"].tolist() == reference.results["train_passes"].tolist()
