@@ -167,11 +167,13 @@ def train_passes(epochs: int, n_train: int, cfg: IMPConfig) -> int:
 def cost_line(cfg: IMPConfig, n_train: int, n_test: int, rounds: list[int]) -> str:
     "What the rounds still to train cost, in image passes, before anything has run."
     if not rounds: return "cost: nothing left to train"
-    epochs, images = epochs_left(cfg, rounds), epoch_images(n_train, cfg.batch_size) * (3 if cfg.advprop else 1)
-    passes = f"{epochs * images / 1e6:.2f} M" if epochs * images >= 1e6 else f"{epochs * images:,}"
+    epochs, images = epochs_left(cfg, rounds), epoch_images(n_train, cfg.batch_size)
+    total = train_passes(epochs, n_train, cfg)
+    passes = f"{total / 1e6:.2f} M" if total >= 1e6 else f"{total:,}"
     at_most = "at most " if cfg.search == "early_bird" and 0 in rounds else ""
-    return (f"cost: {len(rounds)} trainings, {at_most}{epochs:,} epochs × {images:,} training image passes "
-            f"= {at_most}{passes} image passes, and a {n_test:,}-image test pass per round")
+    return (f"cost: {len(rounds)} trainings, {at_most}{epochs:,} epochs × {images:,} training images"
+            f"{' × 3 (AdvProp)' if cfg.advprop else ''} = {at_most}{passes} image passes, "
+            f"and a {n_test:,}-image test pass per round")
 
 # %% ../nbs/04a_imp.ipynb 38
 class _Driver:

@@ -7,9 +7,9 @@ __all__ = ['COLORS', 'BRANCH_STYLE', 'TAIL', 'FEW_INPUTS', 'MASK_COLORS', 'PERCE
            'REPORT_JS', 'REPORT_CSS', 'short_name', 'tick_label', 'accuracy_figure', 'compare_seeds', 'mean_std_table',
            'baselines_figure', 'density_figure', 'density_heatmap', 'magnitudes', 'magnitude_range', 'magnitude_figure',
            'shown_kernels', 'outputs_per_row', 'tile_outputs', 'mask_grid', 'default_layer', 'mask_title', 'mask_axes',
-           'mask_figure', 'curves_figure', 'early_bird_figure', 'method_costs', 'cost_summary', 'cost_figure',
-           'placeholder_figure', 'RoundExplorer', 'lmc_rounds', 'explore', 'figure_json', 'packed_mask', 'report_data',
-           'script_json', 'spent_words', 'ReportPath', 'report']
+           'mask_figure', 'curves_figure', 'early_bird_figure', 'method_costs', 'cost_summary', 'passes_ticks',
+           'cost_figure', 'placeholder_figure', 'RoundExplorer', 'lmc_rounds', 'explore', 'figure_json', 'packed_mask',
+           'report_data', 'script_json', 'spent_words', 'ReportPath', 'report']
 
 # %% ../nbs/05_viz.ipynb 2
 import base64, html, json, math
@@ -27,7 +27,7 @@ import torch
 from fastcore.basics import patch
 
 from .imp import Run, as_run, pruning_words
-from .rundir import passes_to_ticket
+from .rundir import passes_to_ticket, depends_on
 from .rundir import BN
 from .baselines import branch_results, compare
 from .lmc import LMC, instability_figure
@@ -408,7 +408,7 @@ def method_costs(runs: dict) -> pd.DataFrame:
             results = run.results
             if "passes_to_ticket" not in results:
                 raise ValueError(f"{run.dir} recorded no cost (a run from before costs were): run it again to compare.")
-            seconds = passes_to_ticket(results["seconds"], run.config.search == "early_bird")
+            seconds = passes_to_ticket(results["seconds"], depends_on(run.config))
             rows += [{"method": method, "seed": run.config.seed, "round": r, "remaining": row["remaining"],
                       "test_acc": 100 * row["test_acc"], "round_passes": row["train_passes"],
                       "passes": row["passes_to_ticket"], "seconds": seconds[r]}
@@ -438,6 +438,13 @@ def cost_summary(costs: pd.DataFrame,      # `method_costs`
 # %% ../nbs/05_viz.ipynb 91
 COST_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 
+def passes_ticks(low: float, high: float) -> tuple[list, list]:
+    "Tick values 1, 2, 5 × 10ⁿ on a log axis from `low` / 1.3 to `high` · 1.3, and their labels (2k, 50k, 1.2M style)."
+    values = [m * 10 ** e for e in range(int(math.floor(math.log10(low))) - 1, int(math.ceil(math.log10(high))) + 1)
+              for m in (1, 2, 5) if low / 1.3 <= m * 10 ** e <= high * 1.3]
+    def label(v): return f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1e3:g}k" if v >= 1e3 else f"{v:g}"
+    return values, [label(v) for v in values]
+
 def cost_figure(costs: pd.DataFrame, reference: str = "IMP") -> go.Figure:
     "Mean test accuracy against the training image passes to each ticket: a line per method, dense as a reference."
     summary = cost_summary(costs, reference)
@@ -445,20 +452,29 @@ def cost_figure(costs: pd.DataFrame, reference: str = "IMP") -> go.Figure:
     fig = go.Figure()
     for color, method in zip(COST_COLORS * 4, summary.index.unique("method")):
         rows = summary.loc[method]
+        one_cost = rows["passes"].nunique() == 1          # one-shot tickets: every density at one cost, one label
         fig.add_trace(go.Scatter(x=rows["passes"], y=rows["acc"], error_y=dict(type="data", array=rows["acc_std"].fillna(0)),
-                                 mode="lines+markers", name=method, line=dict(color=color),
+                                 mode="lines+markers" + ("" if one_cost else "+text"), name=method, line=dict(color=color),
+                                 text=[f"{v:.0f}%" for v in rows["remaining"]], textfont=dict(size=9, color=color),
+                                 textposition="bottom right",
                                  customdata=np.stack([rows.index, rows["remaining"]], axis=1),
                                  hovertemplate=f"{method}<br>round %{{customdata[0]}}, %{{customdata[1]:.1f}}% remaining"
                                                "<br>%{y:.2f}%<br>%{x:,.0f} training image passes<extra></extra>"))
+        if one_cost:
+            fig.add_annotation(x=math.log10(rows["passes"].iloc[0]), y=rows["acc"].max(), text=f"all {len(rows)} densities",
+                               showarrow=False, xanchor="left", yanchor="bottom", xshift=6, font=dict(size=10, color=color))
     fig.add_hline(y=summary.attrs["dense"], line=dict(color="#555", dash="dot"),
                   annotation_text=f"dense {summary.attrs['dense']:.1f}% ({dense['passes'].mean():,.0f} passes)",
                   annotation_position="bottom right")
     seeds = costs.groupby("method")["seed"].nunique()
+    low, high = summary["passes"].min(), max(summary["passes"].max(), dense["passes"].mean())
+    ticks, labels = passes_ticks(low, high)
     fig.update_layout(title=f"Accuracy against compute<br><sup>mean ± std over {seeds.min()}"
                             f"{'' if seeds.min() == seeds.max() else f'–{seeds.max()}'} seeds; each point a ticket, "
-                            "its cost every training it took, round 0 included</sup>",
+                            "labelled with its density, its cost every training it took, round 0 included</sup>",
                       template="plotly_white", height=450, margin=dict(t=90),
-                      xaxis=dict(title="training image passes to the ticket (forward + backward, log scale)", type="log"),
+                      xaxis=dict(title="training image passes to the ticket (forward + backward, log scale)", type="log",
+                                 tickvals=ticks, ticktext=labels, range=[math.log10(low / 1.3), math.log10(high * 1.3)]),
                       yaxis=dict(title="test accuracy (%)"), legend=dict(orientation="h", x=0, y=-0.22, yanchor="top"))
     return fig
 
