@@ -53,9 +53,11 @@ def _add_run(fig: go.Figure, run: Run, results, color: str):
                              hovertemplate="round %{customdata[0]}<br>%{x:.1f}% remaining<br>%{y:.2f}%"
                                            "<br>%{customdata[1]:,} training image passes to here<extra></extra>"))
     if 0 in results.index:
-        dense = 100 * results.loc[0, "test_acc"]
+        dense, trained = 100 * results.loc[0, "test_acc"], results.loc[0, "epochs"]
+        stopped = trained < run.config.epochs            # early-bird: round 0 is no dense reference
         fig.add_hline(y=dense, line=dict(color=color, dash="dot"),       # labelled right, off round 0's marker
-                      annotation_text=f"dense {dense:.1f}%", annotation_position="bottom right")
+                      annotation_text=f"round 0, stopped at epoch {trained:.0f}: {dense:.1f}%" if stopped
+                      else f"dense {dense:.1f}%", annotation_position="bottom right")
     best = run.best()
     if best is not None and run.dense_learned():      # no ticket is starred beside a dense network that did not learn
         fig.add_trace(go.Scatter(x=[best["remaining"]], y=[100 * best["test_acc"]], mode="markers",
@@ -387,7 +389,7 @@ def early_bird_figure(run) -> go.Figure|None:
     fig = go.Figure(go.Scatter(x=history["epoch"], y=history["mask_distance"], mode="lines+markers",
                                name="mask distance", hovertemplate="epoch %{x}<br>%{y:.4f}<extra></extra>"))
     fig.add_hline(y=cfg.eb_epsilon, line=dict(color="#888", dash="dash"), annotation_text=f"ε = {cfg.eb_epsilon:g}",
-                  annotation_position="top right")
+                  annotation_position="top left")        # left: the stop's label sits at the right, by its line
     if stop is not None:
         fig.add_vline(x=stop, line=dict(color="#2ca02c"), annotation_text=f"tickets drawn: epoch {stop}",
                       annotation_position="top left")
@@ -396,7 +398,8 @@ def early_bird_figure(run) -> go.Figure|None:
     fig.update_layout(title=f"Early-bird: {drawn}<br><sup>Hamming distance of the {cfg.eb_density:.0%}-density "
                             f"magnitude mask to the epoch before; rule: {cfg.eb_window} epochs in a row below ε</sup>",
                       template="plotly_white", height=380, showlegend=False, margin=dict(t=90),
-                      xaxis_title="epoch of round 0", yaxis_title="share of weights that changed", yaxis_rangemode="tozero")
+                      xaxis=dict(title="epoch of round 0", dtick=max(1, math.ceil(len(history) / 12))),   # whole epochs
+                      yaxis_title="share of weights that changed", yaxis_rangemode="tozero")
     return fig
 
 # %% ../nbs/05_viz.ipynb 86
