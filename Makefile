@@ -119,7 +119,7 @@ nbtest: $(STAMP) data-deps
 
 # the notebooks whose checks are numerical, once more with oneDNN limited to AVX2 kernels: a second kernel set
 # on every machine (CPUs differ: AMX, AVX512-BF16, AVX2), so no tolerance can be tuned to the one at hand
-ISA_NBS := 01_models 02_prune 02a_scores 03_train 03a_batched 04a_imp 04d_lmc 08_robust
+ISA_NBS := 01_models 02_prune 02a_scores 02b_early_bird 03_train 03a_batched 04a_imp 04d_lmc 08_robust
 nbtest-avx2: $(STAMP)
 	@for nb in $(ISA_NBS); do echo "nbs/$$nb.ipynb with ONEDNN_MAX_CPU_ISA=AVX2"; \
 	  ONEDNN_MAX_CPU_ISA=AVX2 $(BIN)/nbdev_test --path nbs/$$nb.ipynb --n_workers 1 || exit 1; done

@@ -538,6 +538,7 @@ def train(model: nn.Module,
     model.train()
     bar = progress_bar(range(first, cfg.epochs), desc, total=cfg.epochs - start_epoch,
                        initial=first - start_epoch, enabled=progress)
+    epoch = first - 1              # the last epoch trained, should none be left (a checkpoint saved after the last)
     for epoch in bar:
         t0 = time.time()
         _set_lr(opt, epoch, cfg)

@@ -5,14 +5,12 @@
 Reads the tutorial's runs (`<root>/<dataset>/<method>-seed<k>`), draws accuracy against training image passes for
 each dataset found (mean ± std over the seeds), opens each in Debian's chromium (Playwright) and saves
 tickets-for-less-<dataset>.png here."""
-import argparse, tempfile
+import argparse
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
-
 from data_efficient_lth import imp, viz
+from shoot_special import save_pngs      # beside this script
 
-HERE = Path(__file__).resolve().parent
 NAMES = {"imp": "IMP", "early_bird": "early-bird", "short": "short rounds (a quarter of the epochs, LR rewinding)"}
 
 def figures(root: Path) -> dict:
@@ -27,17 +25,6 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("root")
     a = p.parse_args()
-    work = Path(tempfile.mkdtemp())
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1000, "height": 700})
-        for name, fig in figures(Path(a.root)).items():
-            fig.update_layout(width=980)
-            fig.write_html(work / f"{name}.html", include_plotlyjs=True, full_html=True)
-            page.goto((work / f"{name}.html").as_uri())
-            page.wait_for_selector(".js-plotly-plot .main-svg")
-            page.locator(".js-plotly-plot").first.screenshot(path=str(HERE / f"{name}.png"))
-            print(HERE / f"{name}.png")
-        browser.close()
+    save_pngs(figures(Path(a.root)))
 
 if __name__ == "__main__": main()

@@ -21,21 +21,25 @@ def figures(root: Path, ticket: int) -> dict:
             "instability": lmc.instability_figure(*[(run, r) for run in runs for r in (0, ticket)]),
             "lmc-path": lmc.path_figure(runs[0], ticket)}
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("root"); p.add_argument("--ticket", type=int, default=6, help="the ticket's round (default: 6)")
-    a = p.parse_args()
+def save_pngs(figures: dict, width: int = 980):
+    "Each figure drawn by plotly.js in Debian's chromium and saved here as <name>.png, `width` pixels wide."
     work = Path(tempfile.mkdtemp())
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1000, "height": 700})
-        for name, fig in figures(Path(a.root), a.ticket).items():
-            fig.update_layout(width=980)
+        page = browser.new_page(viewport={"width": width + 20, "height": 700})
+        for name, fig in figures.items():
+            fig.update_layout(width=width)
             fig.write_html(work / f"{name}.html", include_plotlyjs=True, full_html=True)
             page.goto((work / f"{name}.html").as_uri())
             page.wait_for_selector(".js-plotly-plot .main-svg")
             page.locator(".js-plotly-plot").first.screenshot(path=str(HERE / f"{name}.png"))
             print(HERE / f"{name}.png")
         browser.close()
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("root"); p.add_argument("--ticket", type=int, default=6, help="the ticket's round (default: 6)")
+    a = p.parse_args()
+    save_pngs(figures(Path(a.root), a.ticket))
 
 if __name__ == "__main__": main()
