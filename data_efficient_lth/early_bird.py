@@ -68,11 +68,12 @@ class MaskTracker:
     "An `on_epoch` hook: the magnitude mask at `density` after each epoch, and its distance to the last epoch's."
     def __init__(self, weights: dict, mask: Mask, density: float):   # weights: before the first epoch tracked
         self.alive, self.names, self.keep = _flat(mask), list(mask), density_keep(mask, density)
+        self.n_alive = int(self.alive.sum())     # the distance is a share of these: a start mask's pruned do not dilute it
         self.last = kept_flat(weights, self.alive, self.names, self.keep)     # flat: one comparison an epoch
 
     def __call__(self, done: int, model) -> dict:
         now = kept_flat(dict(model.named_parameters()), self.alive, self.names, self.keep)
-        distance, self.last = int((now != self.last).sum()) / now.numel(), now
+        distance, self.last = int((now != self.last).sum()) / self.n_alive, now
         return {"mask_distance": distance}
 
 # %% ../nbs/02b_early_bird.ipynb 23

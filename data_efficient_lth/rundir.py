@@ -164,7 +164,11 @@ def _check_search(cfg: IMPConfig):
     _need(cfg.rewind_to != "lr" or not at_init,
           f"rewind_to='lr' with prune={cfg.prune!r}: a mask chosen at initialisation trains from the initial weights.")
     _need(cfg.search in ("imp", "early_bird"), f"search={cfg.search!r}: expected 'imp' or 'early_bird'.")
-    if cfg.search != "early_bird": return
+    if cfg.search != "early_bird":
+        unused = [f"{f.name}={getattr(cfg, f.name)!r}" for f in fields(cfg)
+                  if f.name.startswith("eb_") and getattr(cfg, f.name) != f.default]
+        _need(not unused, f"{', '.join(unused)}: the early-bird options act only with search='early_bird'.")
+        return
     _need(cfg.prune == "magnitude" and not cfg.layerwise,
           f"search='early_bird' draws its tickets by global magnitude (prune='magnitude', layerwise=False), "
           f"not prune={cfg.prune!r}{', layerwise' if cfg.layerwise else ''}.")
@@ -621,11 +625,13 @@ def passes_to_ticket(train_passes: pd.Series,             # each finished round'
     if depends_on not in DEPENDS_ON: raise ValueError(f"depends_on={depends_on!r}: expected one of {DEPENDS_ON}.")
     if depends_on == "nothing": return train_passes.copy()
     if depends_on == "round 0": return train_passes.where(train_passes.index == 0, train_passes + train_passes.loc[0])
-    return train_passes.index.to_series().apply(lambda r: train_passes.loc[:r].sum()).astype(train_passes.dtype)
+    # a round recorded before costs were (a run resumed by a newer version) leaves the sum unknown: NaN, not less
+    return train_passes.index.to_series().apply(lambda r: train_passes.loc[:r].sum(skipna=False)).astype(train_passes.dtype)
 
 def depends_on(cfg: IMPConfig) -> str:
     "What a run's pruned round needs trained before it (`DEPENDS_ON`): its mask's and its start weights' sources."
     if cfg.prune in AT_INIT: return "nothing"                  # mask and weights chosen at initialisation
+    if cfg.prune == "random" and cfg.rewind_to == "epoch" and cfg.rewind_epoch == 0: return "nothing"
     if cfg.search == "early_bird" or (cfg.prune == "random" and cfg.rewind_to != "lr"): return "round 0"
     return "earlier rounds"           # each mask from the last round's weights (or its weights, rewinding the lr)
 
@@ -657,7 +663,7 @@ def model(self: Run, r: int, device="cpu"):
 def start_state(self: Run, r: int = 1) -> dict:
     "Where pruned round `r` starts: the rewind state, round 0's or round r − 1's trained weights, or the initial ones."
     if self.config.prune in AT_INIT: return self.initial_model().state_dict()
-    if self.config.rewind_to == "lr": return self.state(r - 1)
+    if self.config.rewind_to == "lr": return self.state(r - 1) if r > 0 else self.initial_model().state_dict()
     return self.state(0) if self.config.rewind_to == "trained" else self.rewind_state()
 
 @patch
@@ -704,6 +710,11 @@ def _learned(self: Run, accuracy: float) -> bool:
     return accuracy >= chance + (1 - chance) / 10
 
 @patch
+def stopped_early(self: Run) -> bool:
+    "Whether round 0 stopped before the end of its schedule (early-bird): then it is no dense reference."
+    return 0 in self.rounds_done and self.metrics(0)["epochs"] < self.config.epochs
+
+@patch
 def dense_learned(self: Run, column: str = "test_acc") -> bool:
     "Whether the dense network learned: its test accuracy is at least a tenth of the way from chance to 100%."
     return self._learned(self.metrics(0)[column])
@@ -721,7 +732,7 @@ def _verdict_under(self: Run, results: pd.DataFrame, column: str) -> tuple[str, 
     start = "dense"      # round 0: the dense network, or the start mask's
     if self.config.start_mask: start = f"round 0 (start mask, {results.loc[0, 'remaining']:.1f}% remaining)"
     pruned = "best ticket" if self.config.prune not in AT_INIT else f"best network pruned by {self.config.prune}"
-    if results.loc[0, "epochs"] < self.config.epochs:        # early-bird: round 0 stopped where its mask settled
+    if self.stopped_early():                                  # early-bird: round 0 stopped where its mask settled
         start = f"round 0 (stopped at its early-bird epoch {results.loc[0, 'epochs']:.0f} of {self.config.epochs})"
         ticket = "no ticket yet" if best is None else (f"{pruned} {100 * best[column]:.1f}% at {best['remaining']:.1f}% "
                                                        f"of conv weights remaining (round {best.name}; chosen on the test set)")
@@ -744,14 +755,14 @@ def verdict(self: Run) -> str:
     advice = " Train longer (epochs=), or check the data, the labels and the learning rate."
     words, gain = self._verdict_under(results, "test_acc")
     if not _has_bn(results):   # a run from before the recomputed accuracy was recorded
-        if not self._learned(results.loc[0, "test_acc"]): return words + "." + advice
+        if not self._learned(results.loc[0, "test_acc"]) and not self.stopped_early(): return words + "." + advice
         return words + ("." if gain is None else "")       # a gain's line ends in its points
     words_bn, gain_bn = self._verdict_under(results, BN)
     words = f"{words}. With BatchNorm statistics recomputed on the training images: {words_bn}."
     if gain is not None and gain_bn is not None and (gain > 0) != (gain_bn > 0):
         words += (f" The two disagree: the best ticket gains {gain:+.1f} points with the running statistics "
                   f"and {gain_bn:+.1f} with recomputed ones, so the gain depends on BatchNorm, not on the weights alone.")
-    elif not self._learned(results.loc[0, BN]):
+    elif not self._learned(results.loc[0, BN]) and not self.stopped_early():
         words += advice
     return words
 

@@ -509,7 +509,7 @@ def train(model: nn.Module,
           mask: Mask|None = None,       # pruned weights are held at exactly zero
           start_epoch: int = 0,         # first epoch to run: a rewound ticket starts at its rewind epoch
           on_epoch=None,                # called as on_epoch(epochs_done, model) after every epoch;
-                                        # a dict it returns is added to that epoch's history row
+                                        # a dict it returns is added to that epoch's history row (else ignored)
           until=None,                   # until(history) → True stops the training after that epoch
           checkpoint=None,              # path of a resumable state for this round, or None
           checkpoint_minutes: float = 5.0,  # save the state at most this often (0: after every epoch)
@@ -550,7 +550,8 @@ def train(model: nn.Module,
         row["seconds"] = time.time() - t0
         history.append(row)
         bar.set_postfix(**_postfix(row["loss"], row.get("test_acc")))
-        if on_epoch is not None: row.update(on_epoch(done, model) or {})
+        added = on_epoch(done, model) if on_epoch is not None else None
+        if isinstance(added, dict): row.update(added)
         if until is not None and done < cfg.epochs and until(history):
             if test is not None and "test_acc" not in row: row.update(_evaluation(model, test, batches, engine))
             break

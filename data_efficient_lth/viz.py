@@ -54,12 +54,12 @@ def _add_run(fig: go.Figure, run: Run, results, color: str):
                                            "<br>%{customdata[1]:,} training image passes to here<extra></extra>"))
     if 0 in results.index:
         dense, trained = 100 * results.loc[0, "test_acc"], results.loc[0, "epochs"]
-        stopped = trained < run.config.epochs            # early-bird: round 0 is no dense reference
+        stopped = run.stopped_early()                    # early-bird: round 0 is no dense reference
         fig.add_hline(y=dense, line=dict(color=color, dash="dot"),       # labelled right, off round 0's marker
                       annotation_text=f"round 0, stopped at epoch {trained:.0f}: {dense:.1f}%" if stopped
                       else f"dense {dense:.1f}%", annotation_position="bottom right")
     best = run.best()
-    if best is not None and run.dense_learned():      # no ticket is starred beside a dense network that did not learn
+    if best is not None and (run.dense_learned() or run.stopped_early()):   # no star beside a dense network that did not learn
         fig.add_trace(go.Scatter(x=[best["remaining"]], y=[100 * best["test_acc"]], mode="markers",
                                  marker=dict(symbol="star", size=16, color=color),
                                  name=f"best ticket, {name} (chosen on test)"))
@@ -409,8 +409,8 @@ def method_costs(runs: dict) -> pd.DataFrame:
     for method, method_runs in runs.items():
         for run in map(as_run, method_runs):
             results = run.results
-            if "passes_to_ticket" not in results:
-                raise ValueError(f"{run.dir} recorded no cost (a run from before costs were): run it again to compare.")
+            if "passes_to_ticket" not in results or results["passes_to_ticket"].isna().any():
+                raise ValueError(f"{run.dir}: some rounds recorded no cost (made before costs were): run it again to compare.")
             seconds = passes_to_ticket(results["seconds"], depends_on(run.config))
             rows += [{"method": method, "seed": run.config.seed, "round": r, "remaining": row["remaining"],
                       "test_acc": 100 * row["test_acc"], "round_passes": row["train_passes"],
@@ -799,7 +799,8 @@ def _early_bird_parts(run) -> tuple[str, str]:
 def spent_words(run) -> str:
     "What the run's finished rounds cost: training and test image passes and wall time (each round's, summed)."
     results = as_run(run).results
-    if "train_passes" not in results: return "The cost of these rounds was not recorded (a run from before costs were)."
+    if "train_passes" not in results or results["train_passes"].isna().any():
+        return "The cost of these rounds was not recorded for every round (some were made before costs were)."
     return (f"Spent: {results['train_passes'].sum():,.0f} training image passes (forward and backward), "
             f"{results['eval_passes'].sum():,.0f} test image passes (forward), {results['seconds'].sum():,.0f} s "
             f"over {len(results)} round{'s' * (len(results) != 1)}.")
