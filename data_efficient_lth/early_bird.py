@@ -8,7 +8,7 @@ __all__ = ['density_keep', 'kept_flat', 'magnitude_mask', 'mask_distance', 'earl
 # %% ../nbs/02b_early_bird.ipynb 3
 import torch
 
-from .prune import Mask
+from .prune import Mask, flat_mask, unflat_mask
 
 # %% ../nbs/02b_early_bird.ipynb 6
 def density_keep(mask: Mask, density: float) -> int:
@@ -30,22 +30,12 @@ def kept_flat(weights: dict,   # parameter name → weight tensor (a state dict,
     return alive & (magnitudes > cut)
 
 # %% ../nbs/02b_early_bird.ipynb 8
-def _flat(mask: Mask) -> torch.Tensor: return torch.cat([v.flatten() for v in mask.values()])
-
-def _unflat(flat: torch.Tensor, like: Mask) -> Mask:
-    "A flat bool vector cut back into `like`'s layers."
-    out, start = Mask(), 0
-    for name, v in like.items():
-        out[name] = flat[start:start + v.numel()].view_as(v)
-        start += v.numel()
-    return out
-
 def magnitude_mask(weights: dict,   # parameter name → weight tensor
                    mask: Mask,      # the weights that may be kept (round 0's mask)
                    keep: int        # how many of them to keep
                   ) -> Mask:
     "`mask` keeping only its `keep` surviving weights of largest |w| (`kept_flat`), layer by layer."
-    return _unflat(kept_flat(weights, _flat(mask), list(mask), keep), mask)
+    return unflat_mask(kept_flat(weights, flat_mask(mask), list(mask), keep), mask)
 
 # %% ../nbs/02b_early_bird.ipynb 14
 def mask_distance(a: Mask, b: Mask) -> float:
@@ -67,7 +57,7 @@ def early_bird_epoch(distances: list,     # distances[i]: after epoch i + 1, to 
 class MaskTracker:
     "An `on_epoch` hook: the magnitude mask at `density` after each epoch, and its distance to the last epoch's."
     def __init__(self, weights: dict, mask: Mask, density: float):   # weights: before the first epoch tracked
-        self.alive, self.names, self.keep = _flat(mask), list(mask), density_keep(mask, density)
+        self.alive, self.names, self.keep = flat_mask(mask), list(mask), density_keep(mask, density)
         self.n_alive = int(self.alive.sum())     # the distance is a share of these: a start mask's pruned do not dilute it
         self.last = kept_flat(weights, self.alive, self.names, self.keep)     # flat: one comparison an epoch
 

@@ -710,9 +710,11 @@ def _learned(self: Run, accuracy: float) -> bool:
     return accuracy >= chance + (1 - chance) / 10
 
 @patch
-def stopped_early(self: Run) -> bool:
-    "Whether round 0 stopped before the end of its schedule (early-bird): then it is no dense reference."
-    return 0 in self.rounds_done and self.metrics(0)["epochs"] < self.config.epochs
+def stopped_early(self: Run, results: pd.DataFrame|None = None) -> bool:
+    "Whether round 0 stopped before the end of its schedule (early-bird): no dense reference. `results`: if read."
+    epochs = (self.metrics(0)["epochs"] if 0 in self.rounds_done else None) if results is None else \
+             (results.loc[0, "epochs"] if 0 in results.index else None)
+    return epochs is not None and epochs < self.config.epochs
 
 @patch
 def dense_learned(self: Run, column: str = "test_acc") -> bool:
@@ -732,7 +734,7 @@ def _verdict_under(self: Run, results: pd.DataFrame, column: str) -> tuple[str, 
     start = "dense"      # round 0: the dense network, or the start mask's
     if self.config.start_mask: start = f"round 0 (start mask, {results.loc[0, 'remaining']:.1f}% remaining)"
     pruned = "best ticket" if self.config.prune not in AT_INIT else f"best network pruned by {self.config.prune}"
-    if self.stopped_early():                                  # early-bird: round 0 stopped where its mask settled
+    if self.stopped_early(results):                           # early-bird: round 0 stopped where its mask settled
         start = f"round 0 (stopped at its early-bird epoch {results.loc[0, 'epochs']:.0f} of {self.config.epochs})"
         ticket = "no ticket yet" if best is None else (f"{pruned} {100 * best[column]:.1f}% at {best['remaining']:.1f}% "
                                                        f"of conv weights remaining (round {best.name}; chosen on the test set)")
@@ -753,16 +755,17 @@ def verdict(self: Run) -> str:
     results = self.results                # every round's metrics.json, read once
     if 0 not in results.index: return "No round finished yet."
     advice = " Train longer (epochs=), or check the data, the labels and the learning rate."
+    if self.stopped_early(results): advice = ""                # round 0 was meant to stop early
     words, gain = self._verdict_under(results, "test_acc")
     if not _has_bn(results):   # a run from before the recomputed accuracy was recorded
-        if not self._learned(results.loc[0, "test_acc"]) and not self.stopped_early(): return words + "." + advice
+        if not self._learned(results.loc[0, "test_acc"]): return words + "." + advice
         return words + ("." if gain is None else "")       # a gain's line ends in its points
     words_bn, gain_bn = self._verdict_under(results, BN)
     words = f"{words}. With BatchNorm statistics recomputed on the training images: {words_bn}."
     if gain is not None and gain_bn is not None and (gain > 0) != (gain_bn > 0):
         words += (f" The two disagree: the best ticket gains {gain:+.1f} points with the running statistics "
                   f"and {gain_bn:+.1f} with recomputed ones, so the gain depends on BatchNorm, not on the weights alone.")
-    elif not self._learned(results.loc[0, BN]) and not self.stopped_early():
+    elif not self._learned(results.loc[0, BN]):
         words += advice
     return words
 

@@ -69,7 +69,7 @@ def _accuracies(the_run, res: pd.DataFrame, column: str, suffix: str = "") -> di
         out.update(best_acc=100 * best[column], best_remaining=best["remaining"], best_round=int(best.name),
                    last_acc=100 * res.loc[last, column], last_remaining=res.loc[last, "remaining"])
         # a gain over a dense network that did not learn, or that stopped early (early-bird), means nothing
-        if the_run.dense_learned(column) and not the_run.stopped_early():
+        if the_run.dense_learned(column) and not the_run.stopped_early(res):
             out.update(gain=out["best_acc"] - out["dense_acc"], last_gain=out["last_acc"] - out["dense_acc"])
     return {k + suffix: v for k, v in out.items()}
 

@@ -54,12 +54,12 @@ def _add_run(fig: go.Figure, run: Run, results, color: str):
                                            "<br>%{customdata[1]:,} training image passes to here<extra></extra>"))
     if 0 in results.index:
         dense, trained = 100 * results.loc[0, "test_acc"], results.loc[0, "epochs"]
-        stopped = run.stopped_early()                    # early-bird: round 0 is no dense reference
+        stopped = run.stopped_early(results)             # early-bird: round 0 is no dense reference
         fig.add_hline(y=dense, line=dict(color=color, dash="dot"),       # labelled right, off round 0's marker
                       annotation_text=f"round 0, stopped at epoch {trained:.0f}: {dense:.1f}%" if stopped
                       else f"dense {dense:.1f}%", annotation_position="bottom right")
     best = run.best()
-    if best is not None and (run.dense_learned() or run.stopped_early()):   # no star beside a dense network that did not learn
+    if best is not None and (run.dense_learned() or run.stopped_early(results)):   # no star beside a dense network that did not learn
         fig.add_trace(go.Scatter(x=[best["remaining"]], y=[100 * best["test_acc"]], mode="markers",
                                  marker=dict(symbol="star", size=16, color=color),
                                  name=f"best ticket, {name} (chosen on test)"))
